@@ -1,0 +1,1 @@
+"""Policies: scripted controllers (one heuristic baseline per env) and, later, networks."""

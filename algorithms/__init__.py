@@ -1,0 +1,1 @@
+"""Training algorithms (CTDE, Bayesian-network actor-critic, mean-field control, DBP)."""

@@ -1,0 +1,1 @@
+"""Pieces two or more algorithms share (rollout storage, GAE, normalisers, logging)."""

@@ -1,0 +1,1 @@
+"""Data shipped with swarmzoo: density maps, sprites, small pretrained policies."""

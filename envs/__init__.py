@@ -1,0 +1,8 @@
+"""swarmzoo's environments: one task per module, all on the batched core in ``core/``.
+
+Importing this package registers every env (see :mod:`swarmzoo.registry`).
+"""
+
+from swarmzoo.envs import navigation
+
+__all__ = ["navigation"]

@@ -1,0 +1,66 @@
+"""Config building and the module-level factories every env file exposes.
+
+Each env module ends with::
+
+    parallel_env, raw_env, env, vector_env = make_factories(MyTask)
+
+giving PettingZoo's ``parallel_env`` / ``raw_env`` / ``env`` trio plus ``vector_env(num_envs)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any
+
+from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
+
+from swarmzoo.envs.core.parallel import SwarmParallelEnv
+from swarmzoo.envs.core.vector import SwarmVectorEnv
+
+
+def build_config(task_cls: Any, kwargs: dict[str, Any]) -> Any:
+    """``task_cls.Config`` from keyword arguments, after applying ``preset=`` if given.
+
+    Raises:
+        ValueError: unknown preset, or an argument the env does not take (with the valid names
+            and the closest match).
+    """
+    kwargs = dict(kwargs)
+    preset = kwargs.pop("preset", None)
+    presets: dict[str, dict[str, Any]] = getattr(task_cls, "PRESETS", {})
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in presets:
+            raise ValueError(f"unknown preset {preset!r} for {task_cls.name}; presets: {sorted(presets)}")
+        values.update(presets[preset])
+    fields = {f.name for f in dataclasses.fields(task_cls.Config)}
+    for key in kwargs:
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{task_cls.name} has no argument {key!r}{hint}; arguments: {sorted(fields)}")
+    values.update(kwargs)
+    return task_cls.Config(**values)
+
+
+def make_factories(task_cls: Any):
+    """The ``parallel_env``, ``raw_env``, ``env`` and ``vector_env`` factories of a task class."""
+
+    def parallel_env(render_mode: str | None = None, **kwargs: Any) -> SwarmParallelEnv:
+        return SwarmParallelEnv(task_cls(build_config(task_cls, kwargs), n_envs=1), render_mode)
+
+    def raw_env(render_mode: str | None = None, **kwargs: Any):
+        return parallel_to_aec_wrapper(parallel_env(render_mode=render_mode, **kwargs))
+
+    def env(render_mode: str | None = None, **kwargs: Any):
+        return parallel_to_aec(parallel_env(render_mode=render_mode, **kwargs))
+
+    def vector_env(num_envs: int, render_mode: str | None = None, **kwargs: Any) -> SwarmVectorEnv:
+        return SwarmVectorEnv(task_cls(build_config(task_cls, kwargs), n_envs=num_envs), render_mode)
+
+    for fn, what in ((parallel_env, "PettingZoo ParallelEnv"), (raw_env, "AEC env, unwrapped"),
+                     (env, "AEC env (order-enforcing)"), (vector_env, "vector env")):
+        fn.__doc__ = f"{task_cls.name}: the {what}. Keyword arguments are the env's Config fields."
+        fn.__qualname__ = fn.__name__
+    return parallel_env, raw_env, env, vector_env

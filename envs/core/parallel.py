@@ -1,0 +1,196 @@
+"""The PettingZoo face: one env copy of a batched task behind agent-keyed dicts.
+
+Robots are named ``robot_0 ... robot_{N-1}``. Written natively as a ``ParallelEnv``; the AEC form
+is ``pettingzoo.utils.parallel_to_aec`` of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from swarmzoo.envs.core.task import SwarmTask
+
+
+def agent_names(n_agents: int, prefix: str = "robot") -> list[str]:
+    """``["robot_0", ..., "robot_{n-1}"]``."""
+    return [f"{prefix}_{i}" for i in range(n_agents)]
+
+
+class SwarmParallelEnv(ParallelEnv):
+    """A PettingZoo ``ParallelEnv`` over one copy of ``task``.
+
+    Args:
+        task: a task built with ``n_envs=1``.
+        render_mode: None, ``"human"`` or ``"rgb_array"``.
+    """
+
+    metadata: dict[str, Any] = {
+        "render_modes": ["human", "rgb_array"],
+        "is_parallelizable": True,
+        "render_fps": 10,
+        "name": "swarm",
+    }
+
+    def __init__(self, task: SwarmTask, render_mode: str | None = None) -> None:
+        if task.n_envs != 1:
+            raise ValueError(f"the PettingZoo face runs one env copy, the task has {task.n_envs}")
+        if render_mode not in (None, "human", "rgb_array"):
+            raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
+        self.task = task
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "name": task.name, "render_fps": task.render_fps}
+        self.possible_agents = agent_names(task.n_agents)
+        self.agents: list[str] = []
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self.observation_spaces = dict.fromkeys(self.possible_agents, task.observation_space)
+        self.action_spaces = {a: _copy_space(task.action_space) for a in self.possible_agents}
+        self.state_space = task.state_space
+        self._discrete = isinstance(task.action_space, spaces.Discrete)
+        self._done = np.ones(task.n_agents, dtype=bool)
+        self._noop = np.zeros(task.action_space.shape or (), dtype=task.action_space.dtype)
+        self._renderer = None
+        self._last_reward = 0.0
+
+    def __str__(self) -> str:
+        return self.metadata["name"]
+
+    # -- spaces -------------------------------------------------------------------------------
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.observation_spaces[self._agent(agent)]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self.action_spaces[self._agent(agent)]
+
+    def _agent(self, agent: str) -> str:
+        if agent not in self._index:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents[0]} .. "
+                             f"{self.possible_agents[-1]}")
+        return agent
+
+    @property
+    def max_cycles(self) -> int:
+        return self.task.max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value: int) -> None:
+        self.task.max_cycles = int(value)
+
+    # -- API ----------------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        self.task.rng.seed([seed])
+        self.task.reset()
+        self.agents = self.possible_agents[:]
+        self._done[:] = False
+        self._last_reward = 0.0
+        obs = self.task.observe()[0]
+        infos = self._agent_infos(self.task.reset_infos())
+        if self.render_mode == "human":
+            self.render()
+        return dict(zip(self.agents, obs)), infos
+
+    def step(self, actions: dict[str, Any]):
+        if not self.agents:
+            raise RuntimeError("step() called with no live agents: call reset() first "
+                               "(before the first step and after an episode ends)")
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict keyed by agent name, got {type(actions).__name__}")
+        batch = self._action_batch(actions)
+        rewards, term, trunc, info = self.task.step(batch)
+        live = self.agents
+        idx = np.flatnonzero(~self._done)
+        obs = self.task.observe()[0]
+        rew = rewards[0, idx].tolist()
+        term_l = term[0, idx].tolist()
+        trunc_l = trunc[0, idx].tolist()
+        self._last_reward = float(np.mean(rew)) if rew else 0.0
+        out = (
+            dict(zip(live, obs[idx])),
+            dict(zip(live, rew)),
+            dict(zip(live, term_l)),
+            dict(zip(live, trunc_l)),
+            self._agent_infos(info, idx),
+        )
+        self._done[idx] |= term[0, idx] | trunc[0, idx]
+        self.agents = [a for a, d in zip(self.possible_agents, self._done) if not d]
+        if self.render_mode == "human":
+            self.render()
+        return out
+
+    def _action_batch(self, actions: dict[str, Any]) -> np.ndarray:
+        live = self.agents
+        if len(actions) != len(live) or not all(a in actions for a in live):
+            unknown = [a for a in actions if a not in self._index]
+            if unknown:
+                raise ValueError(f"actions for unknown agent(s) {unknown}")
+            dead = [a for a in actions if a not in live]
+            if dead:
+                raise ValueError(f"actions for agent(s) that are done: {dead}")
+            missing = [a for a in live if a not in actions]
+            raise ValueError(f"missing actions for live agent(s) {missing}")
+        if self._discrete:
+            vals = [actions[a] for a in live]
+            for v in vals:
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, np.ndarray)):
+                    raise TypeError(f"discrete actions must be integers, got {v!r}")
+            arr = np.asarray(vals)
+        else:
+            arr = np.asarray([np.asarray(actions[a]) for a in live]) if live else None
+        if len(live) == self.task.n_agents:
+            return arr[None]
+        full = np.broadcast_to(self._noop, (self.task.n_agents, *self._noop.shape)).copy()
+        full[~self._done] = arr
+        return full[None]
+
+    def _agent_infos(self, info: dict[str, np.ndarray], idx: np.ndarray | None = None) -> dict:
+        if idx is None:
+            idx = np.arange(self.task.n_agents)
+        names = [self.possible_agents[i] for i in idx]
+        per_agent = {a: {} for a in names}
+        for key, arr in info.items():
+            arr = np.asarray(arr)[0]
+            vals = arr[idx].tolist() if arr.ndim == 1 else [arr.item()] * len(names)
+            for a, v in zip(names, vals):
+                per_agent[a][key] = v
+        return per_agent
+
+    def state(self) -> np.ndarray:
+        return self.task.state()[0]
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            import gymnasium
+
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode=...")
+            return None
+        if self._renderer is None:
+            from swarmzoo.envs.core.render import Renderer
+
+            self._renderer = Renderer(self.task.arena, self.render_mode, fps=self.task.render_fps,
+                                      title=self.metadata["name"])
+        self.task.draw(self._renderer, 0)
+        self._renderer.hud([
+            self.metadata["name"],
+            f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
+            f"mean reward {self._last_reward:+.3f}",
+        ])
+        return self._renderer.finish()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def _copy_space(space: spaces.Space) -> spaces.Space:
+    """A fresh copy per agent, so seeding one agent's action space leaves the others alone."""
+    if isinstance(space, spaces.Discrete):
+        return spaces.Discrete(int(space.n), start=int(space.start))
+    if isinstance(space, spaces.Box):
+        return spaces.Box(space.low.copy(), space.high.copy(), dtype=space.dtype)
+    raise TypeError(f"unsupported action space {space}")

@@ -1,0 +1,136 @@
+"""The vector face: ``E`` env copies of a batched task, arrays in and out, auto-reset.
+
+Shapes: observations ``(E, N, D)``, actions ``(E, N)`` (discrete) or ``(E, N, A)``
+(continuous), rewards / terminations / truncations ``(E, N)``.
+
+Auto-reset happens inside ``step``: a copy whose robots are all done is reset at once, the
+returned observation is the first of the new episode, and the last observation of the old one is
+kept in ``infos["final_obs"]`` (rows valid where ``infos["_final_obs"]`` is True). Terminations
+and truncations stay apart, so a trainer bootstraps on truncation and not on termination.
+Finished episodes are summarised in ``infos["episode_return"] (E, N)`` and
+``infos["episode_length"] (E,)``, valid where ``infos["_episode"]`` is True.
+
+Copy ``i`` reset with ``seed`` behaves exactly like the PettingZoo face reset with ``seed + i``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from swarmzoo.envs.core.parallel import agent_names
+from swarmzoo.envs.core.task import SwarmTask
+
+
+class SwarmVectorEnv:
+    """``E`` copies of a task.
+
+    Args:
+        task: a task built with ``n_envs = E``.
+        render_mode: None, ``"human"`` or ``"rgb_array"`` (renders copy 0).
+    """
+
+    def __init__(self, task: SwarmTask, render_mode: str | None = None) -> None:
+        if render_mode not in (None, "human", "rgb_array"):
+            raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
+        self.task = task
+        self.render_mode = render_mode
+        self.num_envs = task.n_envs
+        self.n_agents = task.n_agents
+        self.agents = agent_names(task.n_agents)
+        self.single_observation_space = task.observation_space
+        self.single_action_space = task.action_space
+        self.state_space = task.state_space
+        E, N = self.num_envs, self.n_agents
+        obs = task.observation_space
+        self.observation_space = spaces.Box(
+            np.broadcast_to(obs.low, (E, N, *obs.shape)),
+            np.broadcast_to(obs.high, (E, N, *obs.shape)),
+            dtype=obs.dtype,
+        )
+        act = task.action_space
+        if isinstance(act, spaces.Discrete):
+            self.action_space = spaces.MultiDiscrete(np.full((E, N), act.n), start=np.full((E, N), act.start))
+        else:
+            self.action_space = spaces.Box(
+                np.broadcast_to(act.low, (E, N, *act.shape)),
+                np.broadcast_to(act.high, (E, N, *act.shape)),
+                dtype=act.dtype,
+            )
+        self.metadata = {"render_modes": ["human", "rgb_array"], "render_fps": task.render_fps,
+                         "name": task.name}
+        self._returns = np.zeros((E, N))
+        self._done = np.zeros((E, N), dtype=bool)
+        self._needs_reset = True
+        self._renderer = None
+
+    @property
+    def max_cycles(self) -> int:
+        return self.task.max_cycles
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        """Reset every copy; copy ``i`` is seeded with ``seed + i`` when ``seed`` is given.
+
+        Returns:
+            ``obs (E, N, D)`` and ``infos`` (dict of arrays).
+        """
+        seeds = [None] * self.num_envs if seed is None else [int(seed) + i for i in range(self.num_envs)]
+        self.task.rng.seed(seeds)
+        self.task.reset()
+        self._returns[:] = 0.0
+        self._done[:] = False
+        self._needs_reset = False
+        return self.task.observe(), dict(self.task.reset_infos())
+
+    def step(self, actions: np.ndarray):
+        """Step every copy. See the module docstring for shapes and auto-reset.
+
+        Robots that finished before the rest of their copy are stepped with a no-op and get zero
+        reward until the copy resets.
+        """
+        if self._needs_reset:
+            raise RuntimeError("step() called before reset(): call reset() first")
+        rewards, term, trunc, infos = self.task.step(actions)
+        infos = dict(infos)
+        if self._done.any():
+            rewards = np.where(self._done, 0.0, rewards)
+        self._returns += rewards
+        done = self._done | term | trunc
+        obs = self.task.observe()
+        finished = done.all(axis=1)
+        infos["_final_obs"] = finished
+        infos["_episode"] = finished
+        if finished.any():
+            ids = np.flatnonzero(finished)
+            infos["final_obs"] = obs.copy()
+            infos["final_state"] = self.task.state()
+            infos["episode_return"] = self._returns.copy()
+            infos["episode_length"] = self.task.steps.copy()
+            self.task.reset(ids)
+            self._returns[ids] = 0.0
+            done[ids] = False
+            obs = self.task.observe()
+        self._done = done
+        return obs, rewards, term, trunc, infos
+
+    def state(self) -> np.ndarray:
+        """Global states ``(E, S)``."""
+        return self.task.state()
+
+    def render(self) -> np.ndarray | None:
+        """Render copy 0."""
+        if self.render_mode is None:
+            return None
+        if self._renderer is None:
+            from swarmzoo.envs.core.render import Renderer
+
+            self._renderer = Renderer(self.task.arena, self.render_mode, fps=self.task.render_fps,
+                                      title=self.task.name)
+        self.task.draw(self._renderer, 0)
+        self._renderer.hud([self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}"])
+        return self._renderer.finish()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None

@@ -1,0 +1,1 @@
+"""Adapters to other RL libraries (Stable-Baselines3; later RLlib, TorchRL)."""

@@ -1,0 +1,32 @@
+# The two set-up commands of the README, and CI's steps. Each target installs what it needs.
+PYTHON ?= python
+PIP = $(PYTHON) -m pip
+export SDL_VIDEODRIVER ?= dummy
+
+.PHONY: install install-dev demo test test-slow bench lint
+
+# CPU torch first (a bare torch requirement could pull a multi-GB CUDA build).
+install:
+	$(PIP) install torch==2.13.0 -e .
+
+# mpe2 (the parity/speed peer) needs pygame-ce, which clashes with pygame: install it without deps.
+install-dev:
+	$(PIP) install torch==2.13.0 -e ".[dev]"
+	$(PIP) install --no-deps "mpe2>=1.1"
+
+demo: install
+	swarmzoo render navigation-v0 --policy heuristic --out navigation.gif --env-kwargs n_agents=8 n_obstacles=3
+	swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20
+	swarmzoo evaluate --env navigation-v0 --policy random --episodes 20
+
+test: install-dev
+	$(PYTHON) -m pytest
+
+test-slow: install-dev
+	$(PYTHON) -m pytest -m slow
+
+bench: install-dev
+	$(PYTHON) benchmarks/env_speed.py
+
+lint:
+	ruff check . && ruff format --check .

@@ -1,0 +1,149 @@
+"""The vector face and the PettingZoo face produce the same trajectories.
+
+Copy ``i`` of ``make_vec(..., E)`` reset with ``seed`` must replay a PettingZoo env reset with
+``seed + i``, step for step, through auto-resets: when a copy's episode ends the vector face
+returns the old episode's last observation in ``infos["final_obs"]`` and the new episode's first
+observation as ``obs``, which must be what the PettingZoo env shows after a plain ``reset()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import swarmzoo
+
+E = 3
+SEED = 10
+
+CONFIGS = {
+    "discrete": dict(n_agents=4, max_cycles=6),
+    "continuous": dict(n_agents=3, max_cycles=5, continuous_actions=True),
+    "obstacles": dict(n_agents=4, n_obstacles=3, max_cycles=7),
+    "obstacles_continuous_torus": dict(
+        n_agents=3, n_obstacles=2, boundary="torus", continuous_actions=True, max_cycles=4
+    ),
+    "sensing_large_n": dict(n_agents=20, sensing_radius=0.6, max_cycles=4),
+    # Episodes end by termination at different times in different copies.
+    "terminate_on_success": dict(
+        n_agents=1,
+        goal_radius=0.45,
+        terminate_on_success=True,
+        max_cycles=9,
+        continuous_actions=True,
+    ),
+    "mpe_spread": dict(preset="mpe_spread", n_agents=3, max_cycles=5),
+}
+
+
+def _actions(venv, rng: np.random.Generator) -> np.ndarray:
+    space = venv.single_action_space
+    shape = (venv.num_envs, venv.n_agents)
+    if hasattr(space, "n"):
+        return rng.integers(space.start, space.start + space.n, size=shape)
+    return rng.uniform(space.low, space.high, size=(*shape, *space.shape)).astype(space.dtype)
+
+
+def _stack(d: dict, agents: list[str]) -> np.ndarray:
+    return np.stack([np.asarray(d[a]) for a in agents])
+
+
+@pytest.mark.parametrize("kwargs", [pytest.param(kw, id=k) for k, kw in CONFIGS.items()])
+def test_vector_and_pettingzoo_faces_match(kwargs) -> None:
+    venv = swarmzoo.make_vec("navigation-v0", E, **kwargs)
+    envs = [swarmzoo.make("navigation-v0", **kwargs) for _ in range(E)]
+    agents = envs[0].possible_agents
+    assert venv.agents == agents
+    assert venv.single_observation_space == envs[0].observation_space(agents[0])
+    assert venv.single_action_space == envs[0].action_space(agents[0])
+
+    vobs, _ = venv.reset(seed=SEED)
+    assert vobs.shape == (E, len(agents), *venv.single_observation_space.shape)
+    for i, env in enumerate(envs):
+        obs, _ = env.reset(seed=SEED + i)
+        np.testing.assert_array_equal(vobs[i], _stack(obs, agents))
+        np.testing.assert_array_equal(venv.state()[i], env.state())
+
+    rng = np.random.default_rng(0)
+    returns = np.zeros((E, len(agents)))
+    lengths = np.zeros(E, dtype=int)
+    resets = np.zeros(E, dtype=int)
+    steps = 2 * kwargs["max_cycles"] + 3
+    for _ in range(steps):
+        acts = _actions(venv, rng)
+        vobs, vrew, vterm, vtrunc, vinfos = venv.step(acts)
+        assert vrew.shape == vterm.shape == vtrunc.shape == (E, len(agents))
+        finished = vinfos["_final_obs"]
+        assert finished.shape == (E,) and finished.dtype == bool
+        np.testing.assert_array_equal(vinfos["_episode"], finished)
+        for i, env in enumerate(envs):
+            obs, rew, term, trunc, infos = env.step(dict(zip(agents, acts[i], strict=True)))
+            np.testing.assert_array_equal(vrew[i], _stack(rew, agents))
+            np.testing.assert_array_equal(vterm[i], _stack(term, agents))
+            np.testing.assert_array_equal(vtrunc[i], _stack(trunc, agents))
+            for key in ("collisions", "nearest_goal_distance", "goals_occupied", "success"):
+                per_robot = np.asarray(vinfos[key])[i]
+                np.testing.assert_array_equal(
+                    np.broadcast_to(per_robot, (len(agents),)),
+                    [infos[a][key] for a in agents],
+                    err_msg=key,
+                )
+            returns[i] += _stack(rew, agents)
+            lengths[i] += 1
+            done = all(term.values()) or all(trunc.values())
+            assert bool(finished[i]) == done
+            assert env.agents == ([] if done else agents)
+            if done:
+                np.testing.assert_array_equal(vinfos["final_obs"][i], _stack(obs, agents))
+                np.testing.assert_array_equal(vinfos["final_state"][i], env.state())
+                np.testing.assert_array_equal(vinfos["episode_return"][i], returns[i])
+                assert vinfos["episode_length"][i] == lengths[i]
+                obs, _ = env.reset()  # no seed: the copy's stream continues
+                returns[i] = 0.0
+                lengths[i] = 0
+                resets[i] += 1
+            np.testing.assert_array_equal(vobs[i], _stack(obs, agents))
+            np.testing.assert_array_equal(venv.state()[i], env.state())
+    # Every copy crossed at least one episode boundary.
+    assert np.all(resets >= 1), resets
+    if kwargs.get("terminate_on_success"):
+        assert len(set(resets.tolist())) > 1 or np.any(lengths != lengths[0]), (
+            "copies should end at different times"
+        )
+
+
+def test_episode_return_equals_summed_pettingzoo_rewards() -> None:
+    kwargs = dict(n_agents=5, n_obstacles=2, max_cycles=8, local_ratio=0.3)
+    venv = swarmzoo.make_vec("navigation-v0", 2, **kwargs)
+    venv.reset(seed=3)
+    envs = [swarmzoo.make("navigation-v0", **kwargs) for _ in range(2)]
+    for i, env in enumerate(envs):
+        env.reset(seed=3 + i)
+    totals = np.zeros((2, 5))
+    rng = np.random.default_rng(1)
+    for t in range(8):
+        acts = rng.integers(0, 5, size=(2, 5))
+        _, _, _, _, vinfos = venv.step(acts)
+        for i, env in enumerate(envs):
+            _, rew, _, _, _ = env.step(dict(zip(env.possible_agents, acts[i], strict=True)))
+            totals[i] += [rew[a] for a in env.possible_agents]
+        if t < 7:
+            assert not vinfos["_episode"].any()
+            assert "episode_return" not in vinfos
+    assert vinfos["_episode"].all()
+    np.testing.assert_allclose(vinfos["episode_return"], totals, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(vinfos["episode_length"], [8, 8])
+
+
+def test_final_obs_differs_from_new_first_obs() -> None:
+    """After an auto-reset ``obs`` is the new episode, ``final_obs`` the old one."""
+    venv = swarmzoo.make_vec("navigation-v0", 2, n_agents=3, max_cycles=2)
+    venv.reset(seed=0)
+    venv.step(np.zeros((2, 3), dtype=int))
+    obs, _, _, trunc, infos = venv.step(np.full((2, 3), 2))
+    assert trunc.all() and infos["_final_obs"].all()
+    assert not np.array_equal(obs, infos["final_obs"])
+    np.testing.assert_array_equal(venv.task.steps, 0)
+    # The new episode starts at rest.
+    np.testing.assert_array_equal(obs[..., 0:2], 0.0)
+    assert np.any(infos["final_obs"][..., 0:2] != 0.0)

@@ -17,6 +17,10 @@ from swarmzoo.registry import list_envs, spec
 __all__ = ["list_envs", "make", "make_aec", "make_vec", "spec"]
 __version__ = "0.1.0"
 
+# Importing the envs registers them (here and in PettingZoo's registry, where it has one), so
+# `pettingzoo.make("parallel", "swarmzoo/navigation-v0")` works right after `import swarmzoo`.
+from swarmzoo import envs as _envs  # noqa: E402,F401
+
 
 def make(env_id: str, **kwargs: Any):
     """A PettingZoo ``ParallelEnv`` for ``env_id``; ``kwargs`` are the env's arguments

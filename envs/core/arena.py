@@ -94,11 +94,11 @@ def apply_walls(
         r = np.asarray(radius, dtype=pos.dtype)
         if r.ndim == 1:
             r = r[:, None]
-        limit = arena.half - r
+        # A scalar limit in a square arena keeps numpy's loops long (no (2,) broadcast).
+        half = arena.width / 2.0 if arena.width == arena.height else arena.half
+        limit = half - r
         over = pos > limit
         under = pos < -limit
-        np.minimum(pos, limit, out=pos)
-        np.maximum(pos, -limit, out=pos)
-        vel[over & (vel > 0)] = 0.0
-        vel[under & (vel < 0)] = 0.0
+        np.clip(pos, -limit, limit, out=pos)
+        np.copyto(vel, 0.0, where=(over & (vel > 0)) | (under & (vel < 0)))
     return pos, vel

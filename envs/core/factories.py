@@ -16,6 +16,7 @@ from typing import Any
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
 from swarmzoo.envs.core.parallel import SwarmParallelEnv
+from swarmzoo.envs.core.task import check_positive_int
 from swarmzoo.envs.core.vector import SwarmVectorEnv
 
 
@@ -57,6 +58,7 @@ def make_factories(task_cls: Any):
         return parallel_to_aec(parallel_env(render_mode=render_mode, **kwargs))
 
     def vector_env(num_envs: int, render_mode: str | None = None, **kwargs: Any) -> SwarmVectorEnv:
+        check_positive_int("num_envs", num_envs)
         return SwarmVectorEnv(task_cls(build_config(task_cls, kwargs), n_envs=num_envs), render_mode)
 
     for fn, what in ((parallel_env, "PettingZoo ParallelEnv"), (raw_env, "AEC env, unwrapped"),

@@ -53,7 +53,9 @@ class SwarmParallelEnv(ParallelEnv):
         self._done = np.ones(task.n_agents, dtype=bool)
         self._noop = np.zeros(task.action_space.shape or (), dtype=task.action_space.dtype)
         self._renderer = None
-        self._last_reward = 0.0
+        self._last_rewards: list[float] = []
+        # Types of discrete action values already checked (the check runs once per type).
+        self._discrete_types_ok: set[type] = set()
 
     def __str__(self) -> str:
         return self.metadata["name"]
@@ -87,9 +89,9 @@ class SwarmParallelEnv(ParallelEnv):
         self.task.reset()
         self.agents = self.possible_agents[:]
         self._done[:] = False
-        self._last_reward = 0.0
-        obs = self.task.observe()[0]
-        infos = self._agent_infos(self.task.reset_infos())
+        self._last_rewards = []
+        obs = self.task.observe()[0].copy()
+        infos = self._agent_infos(self.task.reset_infos(), self.agents, None)
         if self.render_mode == "human":
             self.render()
         return dict(zip(self.agents, obs)), infos
@@ -103,28 +105,34 @@ class SwarmParallelEnv(ParallelEnv):
         batch = self._action_batch(actions)
         rewards, term, trunc, info = self.task.step(batch)
         live = self.agents
-        idx = np.flatnonzero(~self._done)
         obs = self.task.observe()[0]
-        rew = rewards[0, idx].tolist()
-        term_l = term[0, idx].tolist()
-        trunc_l = trunc[0, idx].tolist()
-        self._last_reward = float(np.mean(rew)) if rew else 0.0
+        if len(live) == self.task.n_agents:  # everyone live: whole rows, no index gathering
+            idx = None
+            obs = obs.copy()
+            rew, term_l, trunc_l = rewards[0].tolist(), term[0].tolist(), trunc[0].tolist()
+        else:
+            idx = np.flatnonzero(~self._done)
+            obs = obs[idx]
+            rew = rewards[0, idx].tolist()
+            term_l, trunc_l = term[0, idx].tolist(), trunc[0, idx].tolist()
+        self._last_rewards = rew
         out = (
-            dict(zip(live, obs[idx])),
+            dict(zip(live, obs)),
             dict(zip(live, rew)),
             dict(zip(live, term_l)),
             dict(zip(live, trunc_l)),
-            self._agent_infos(info, idx),
+            self._agent_infos(info, live, idx),
         )
-        self._done[idx] |= term[0, idx] | trunc[0, idx]
-        self.agents = [a for a, d in zip(self.possible_agents, self._done) if not d]
+        if True in term_l or True in trunc_l:
+            self._done |= term[0] | trunc[0]
+            self.agents = [a for a, d in zip(self.possible_agents, self._done.tolist()) if not d]
         if self.render_mode == "human":
             self.render()
         return out
 
     def _action_batch(self, actions: dict[str, Any]) -> np.ndarray:
         live = self.agents
-        if len(actions) != len(live) or not all(a in actions for a in live):
+        if len(actions) != len(live) or not all(map(actions.__contains__, live)):
             unknown = [a for a in actions if a not in self._index]
             if unknown:
                 raise ValueError(f"actions for unknown agent(s) {unknown}")
@@ -133,31 +141,39 @@ class SwarmParallelEnv(ParallelEnv):
                 raise ValueError(f"actions for agent(s) that are done: {dead}")
             missing = [a for a in live if a not in actions]
             raise ValueError(f"missing actions for live agent(s) {missing}")
+        vals = list(map(actions.__getitem__, live))
         if self._discrete:
-            vals = [actions[a] for a in live]
-            for v in vals:
-                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, np.ndarray)):
-                    raise TypeError(f"discrete actions must be integers, got {v!r}")
+            if not self._discrete_types_ok.issuperset(map(type, vals)):
+                for v in vals:
+                    if isinstance(v, (bool, np.bool_)) or not isinstance(
+                            v, (int, np.integer, np.ndarray)):
+                        raise TypeError(f"discrete actions must be integers, got {v!r}")
+                self._discrete_types_ok.update(map(type, vals))
             arr = np.asarray(vals)
         else:
-            arr = np.asarray([np.asarray(actions[a]) for a in live]) if live else None
+            arr = np.asarray([np.asarray(v) for v in vals]) if live else None
         if len(live) == self.task.n_agents:
             return arr[None]
         full = np.broadcast_to(self._noop, (self.task.n_agents, *self._noop.shape)).copy()
         full[~self._done] = arr
         return full[None]
 
-    def _agent_infos(self, info: dict[str, np.ndarray], idx: np.ndarray | None = None) -> dict:
-        if idx is None:
-            idx = np.arange(self.task.n_agents)
-        names = [self.possible_agents[i] for i in idx]
-        per_agent = {a: {} for a in names}
-        for key, arr in info.items():
+    def _agent_infos(self, info: dict[str, np.ndarray], names: list[str],
+                     idx: np.ndarray | None) -> dict:
+        """Per-agent info dicts of ``names`` (robots ``idx``, all if None) from the batch's
+        ``(E,)`` (shared by all robots) or ``(E, N)`` arrays, as Python scalars."""
+        if not info:
+            return {a: {} for a in names}
+        columns = []
+        for arr in info.values():
             arr = np.asarray(arr)[0]
-            vals = arr[idx].tolist() if arr.ndim == 1 else [arr.item()] * len(names)
-            for a, v in zip(names, vals):
-                per_agent[a][key] = v
-        return per_agent
+            if arr.ndim == 0:
+                columns.append([arr.item()] * len(names))
+            else:
+                columns.append((arr if idx is None else arr[idx]).tolist())
+        keys = list(info)
+        return {a: dict(zip(keys, vals, strict=True))
+                for a, vals in zip(names, zip(*columns, strict=True), strict=True)}
 
     def state(self) -> np.ndarray:
         return self.task.state()[0]
@@ -177,7 +193,7 @@ class SwarmParallelEnv(ParallelEnv):
         self._renderer.hud([
             self.metadata["name"],
             f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
-            f"mean reward {self._last_reward:+.3f}",
+            f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
         ])
         return self._renderer.finish()
 

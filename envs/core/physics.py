@@ -14,7 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image
-from swarmzoo.envs.core.neighbors import DENSE_MAX, pairwise_delta, radius_pairs
+from swarmzoo.envs.core.neighbors import (
+    DENSE_MAX,
+    PairTable,
+    _min_image_t,
+    _squared_norm,
+    env_last,
+    pair_table,
+    pairwise_delta,
+    radius_pairs,
+)
+from swarmzoo.envs.core.scratch import Scratch, empty, scratch_out
 
 # Beyond this many margins of separation the softplus contact force is below 1e-17 of its scale:
 # pairs farther apart are skipped by the sparse (large-N) path.
@@ -55,40 +65,110 @@ class PointMassParams:
                 raise ValueError(f"PointMassParams.{name} is invalid: {getattr(self, name)!r}")
 
 
-def _softplus_penetration(dist: np.ndarray, dist_min: np.ndarray | float, margin: float) -> np.ndarray:
-    return np.logaddexp(0.0, -(dist - dist_min) / margin) * margin
+# logaddexp(0, x) is exactly 0.0 below this (exp(x) underflows to 0), so such pairs need no
+# evaluation; worth the masking only from this many pairs on.
+_SOFTPLUS_ZERO_BELOW = -800.0
+_SOFTPLUS_MASK_MIN = 256
+
+
+def _softplus_penetration(dist: np.ndarray, dist_min: np.ndarray | float, margin: float,
+                          out: np.ndarray | None = None) -> np.ndarray:
+    """``margin * logaddexp(0, -(dist - dist_min) / margin)``, MPE's soft penetration depth.
+
+    ``dist_min - dist`` is ``-(dist - dist_min)`` up to the sign of a zero, which logaddexp
+    ignores. For many pairs, logaddexp (the costliest op of a step) is evaluated only where its
+    value is not exactly zero.
+    """
+    x = np.subtract(dist_min, dist)
+    x /= margin
+    if x.size < _SOFTPLUS_MASK_MIN:
+        pen = np.logaddexp(0.0, x, out=out)
+    else:
+        pen = np.zeros_like(x) if out is None else out
+        if out is not None:
+            pen[...] = 0.0
+        np.logaddexp(0.0, x, out=pen, where=x > _SOFTPLUS_ZERO_BELOW)
+    pen *= margin
+    return pen
+
+
+@dataclass(slots=True)
+class PairForces:
+    """Dense contact forces: one force per unordered robot pair (``N <= DENSE_MAX``).
+
+    Attributes:
+        force: ``(2, P, E)`` force on robot ``pairs.first[p]`` from robot ``pairs.second[p]``
+            (the reaction on the second is its negation), env axis last (see
+            :func:`~swarmzoo.envs.core.neighbors.env_last`).
+        pairs: the :class:`~swarmzoo.envs.core.neighbors.PairTable` of the ``N`` robots.
+    """
+
+    force: np.ndarray
+    pairs: PairTable
+
+    def added_to(self, base: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+        """``base (E, N, 2)`` plus each robot's contact forces, one partner at a time in
+        ascending partner order, as MPE's pair loop adds them (so rollouts match MPE bit for bit
+        even through long stiff contacts, where summation-order rounding would be amplified).
+        The result is laid out env-last in memory, like the state.
+        """
+        pairs = self.pairs
+        S, N = pairs.partner.shape
+        E = self.force.shape[-1]
+        terms = empty(scratch, "terms", (S + 1, 2, N, E))  # (slot, 2, N, E)
+        terms[0] = base.T
+        partner_force = self.force.take(pairs.partner_pair, axis=1,
+                                        out=scratch_out(scratch, "partner_force", (2, S, N, E)))
+        np.multiply(partner_force.transpose(1, 0, 2, 3), pairs.partner_sign[:, None, :, None],
+                    out=terms[1:])
+        # The slot axis is the outermost of a C-contiguous array, so numpy adds whole slots in
+        # order (pairwise summation only ever runs along the innermost axis).
+        return np.add.reduce(terms, axis=0).T
 
 
 def robot_contacts(
-    pos: np.ndarray, radius: float, params: PointMassParams, arena: Arena
-) -> tuple[np.ndarray, np.ndarray]:
+    pos: np.ndarray, radius: float, params: PointMassParams, arena: Arena,
+    scratch: Scratch | None = None,
+) -> tuple[PairForces | np.ndarray, np.ndarray]:
     """Contact forces between robots and how many robots each one overlaps.
 
     Args:
         pos: ``(E, N, 2)`` positions.
         radius: robot radius (all robots alike).
+        scratch: work memory (dense path); the returned :class:`PairForces` lives in it, valid
+            until the next call with the same scratch.
 
     Returns:
         ``forces`` and ``overlaps (E, N)`` (number of other robots closer than ``2 * radius``,
-        centre to centre). For N <= ``DENSE_MAX`` ``forces`` is ``(E, N, N, 2)``, the force of
-        each robot ``j`` on robot ``i``, so :func:`total_force` can add them in MPE's order; for
-        larger N it is the summed ``(E, N, 2)``.
+        centre to centre). For N <= ``DENSE_MAX`` ``forces`` is a :class:`PairForces`, so
+        :func:`total_force` can add them in MPE's order; for larger N it is the summed
+        ``(E, N, 2)``.
     """
     E, N = pos.shape[:2]
     dist_min = 2.0 * radius
     if N <= DENSE_MAX:
-        delta = pairwise_delta(pos, pos, arena)  # (E, N, N, 2): pos[j] - pos[i]
-        dist = np.sqrt(np.square(delta).sum(axis=-1))
-        eye = np.eye(N, dtype=bool)
-        pen = _softplus_penetration(dist, dist_min, params.contact_margin)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # MPE's evaluation order, ((C * d) / |d|) * pen, so the preset matches it bit for bit.
-            pair_force = np.where(
-                (dist > 0)[..., None], (params.contact_force * -delta) / dist[..., None] * pen[..., None], 0.0
-            )
-        pair_force[:, eye] = 0.0
-        overlaps = ((dist < dist_min) & ~eye).sum(axis=2)
-        return pair_force, overlaps
+        pairs = pair_table(N)
+        P = len(pairs.first)
+        p = env_last(pos)  # (2, N, E)
+        delta = p.take(pairs.first, axis=1, out=scratch_out(scratch, "delta", (2, P, E)))
+        delta -= p.take(pairs.second, axis=1, out=scratch_out(scratch, "second", (2, P, E)))
+        delta = _min_image_t(delta, arena)  # (2, P, E): first - second
+        dist = _squared_norm(delta, scratch_out(scratch, "dist", (P, E)))
+        np.sqrt(dist, out=dist)
+        pen = _softplus_penetration(dist, dist_min, params.contact_margin,
+                                    scratch_out(scratch, "pen", (P, E)))
+        # MPE's evaluation order, ((C * d) / |d|) * pen, so the preset matches it bit for bit.
+        force = np.multiply(params.contact_force, delta,
+                            out=scratch_out(scratch, "force", (2, P, E)))
+        if np.logical_and.reduce(dist, axis=None):  # no coincident robots
+            force /= dist
+            force *= pen
+        else:  # coincident robots push each other nowhere
+            with np.errstate(invalid="ignore", divide="ignore"):
+                force[...] = np.where(dist > 0, force / dist * pen, 0.0)
+        hit = dist < dist_min
+        overlaps = np.add.reduce(hit[pairs.partner_pair], axis=0)  # (N, E)
+        return PairForces(force, pairs), overlaps.T
     cutoff = dist_min + CONTACT_CUTOFF_MARGINS * params.contact_margin
     env, i, j = radius_pairs(pos, cutoff, arena, method="tree")
     delta = min_image(pos[env, j] - pos[env, i], arena)
@@ -127,6 +207,9 @@ def obstacle_contacts(
     E, N = pos.shape[:2]
     if obstacle_pos.shape[1] == 0:
         return np.zeros((E, N, 2)), np.zeros((E, N), dtype=np.int64)
+    # C order keeps einsum's summation over obstacles the same whatever the state's layout.
+    pos, obstacle_pos = np.ascontiguousarray(pos), np.ascontiguousarray(obstacle_pos)
+    obstacle_radius = np.ascontiguousarray(obstacle_radius)
     delta = pairwise_delta(pos, obstacle_pos, arena)  # obstacle - robot, (E, N, O, 2)
     dist = np.sqrt(np.einsum("eiod,eiod->eio", delta, delta))
     dist_min = radius + obstacle_radius[:, None, :]
@@ -137,20 +220,14 @@ def obstacle_contacts(
     return forces, (dist < dist_min).sum(axis=2)
 
 
-def total_force(action_force: np.ndarray, *contact_forces: np.ndarray) -> np.ndarray:
-    """Add contact forces to the action forces ``(E, N, 2)``.
-
-    Pairwise ``(E, N, N, 2)`` contributions are accumulated sequentially in partner order (as
-    MPE's pair loop does), so rollouts match MPE bit for bit even through long stiff contacts,
-    where summation-order rounding would otherwise be amplified.
-    """
+def total_force(action_force: np.ndarray, *contact_forces: PairForces | np.ndarray,
+                scratch: Scratch | None = None) -> np.ndarray:
+    """Add contact forces (:class:`PairForces` or ``(E, N, 2)`` arrays) to the action forces
+    ``(E, N, 2)``, in argument order; pair forces are added as :meth:`PairForces.added_to`
+    describes (with ``scratch`` as its work memory)."""
     total = action_force
     for f in contact_forces:
-        if f.ndim == 4:
-            stacked = np.concatenate([total[:, :, None, :], f], axis=2)
-            total = np.cumsum(stacked, axis=2)[:, :, -1, :]
-        else:
-            total = total + f
+        total = f.added_to(total, scratch) if isinstance(f, PairForces) else total + f
     return total
 
 
@@ -171,7 +248,9 @@ def integrate(
         New ``(pos, vel)`` (fresh arrays; the inputs are not modified).
     """
     pos = pos + vel * params.dt
-    vel = vel * (1.0 - params.damping) + (force / params.mass) * params.dt
+    if params.mass != 1.0:  # x / 1.0 == x exactly: skip the division
+        force = force / params.mass
+    vel = vel * (1.0 - params.damping) + force * params.dt
     if params.max_speed is not None:
         speed = np.sqrt(np.einsum("end,end->en", vel, vel))
         too_fast = speed > params.max_speed

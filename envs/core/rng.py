@@ -34,9 +34,9 @@ class BatchRNG:
 
     def uniform(self, env_ids: np.ndarray, shape: tuple[int, ...], low=0.0, high=1.0) -> np.ndarray:
         """Uniform draws ``(len(env_ids), *shape)``; ``low``/``high`` broadcast against ``shape``."""
-        u = np.stack([self.generators[e].random(shape) for e in env_ids]) if len(env_ids) else (
-            np.zeros((0, *shape))
-        )
+        u = np.empty((len(env_ids), *shape))
+        for row, e in zip(u, env_ids, strict=True):
+            self.generators[e].random(out=row)
         return low + (np.asarray(high) - np.asarray(low)) * u
 
     def normal(self, env_ids: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -124,8 +124,12 @@ class SwarmTask(ABC):
         actions = validate_actions(actions, self.action_space, self.n_envs, self.n_agents)
         self.steps += 1
         rewards, terminated, infos = self._step(actions)
-        truncated = np.broadcast_to((self.steps >= self.max_cycles)[:, None], terminated.shape)
-        return rewards, terminated, truncated & ~terminated, infos
+        out_of_time = self.steps >= self.max_cycles
+        truncated = np.zeros(terminated.shape, dtype=bool)
+        if np.logical_or.reduce(out_of_time):
+            truncated[out_of_time] = True
+            truncated &= ~terminated
+        return rewards, terminated, truncated, infos
 
 
 def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: int) -> np.ndarray:
@@ -143,7 +147,8 @@ def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: i
         if a.dtype.kind not in "iu":
             raise TypeError(f"discrete actions must be integers, got dtype {a.dtype}")
         lo, hi = int(space.start), int(space.start + space.n)
-        if a.size and (a.min() < lo or a.max() >= hi):
+        if a.size and (np.minimum.reduce(a, axis=None) < lo
+                       or np.maximum.reduce(a, axis=None) >= hi):
             bad = a[(a < lo) | (a >= hi)].ravel()[0]
             raise ValueError(f"discrete action {bad} out of range [{lo}, {hi - 1}]")
         return a

@@ -92,15 +92,15 @@ class SwarmVectorEnv:
             raise RuntimeError("step() called before reset(): call reset() first")
         rewards, term, trunc, infos = self.task.step(actions)
         infos = dict(infos)
-        if self._done.any():
+        if np.logical_or.reduce(self._done, axis=None):
             rewards = np.where(self._done, 0.0, rewards)
         self._returns += rewards
         done = self._done | term | trunc
         obs = self.task.observe()
-        finished = done.all(axis=1)
+        finished = done.T.copy().all(axis=0)  # env axis innermost: one long loop, not E short ones
         infos["_final_obs"] = finished
         infos["_episode"] = finished
-        if finished.any():
+        if np.logical_or.reduce(finished):
             ids = np.flatnonzero(finished)
             infos["final_obs"] = obs.copy()
             infos["final_state"] = self.task.state()

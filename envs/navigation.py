@@ -80,7 +80,7 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core import render as colors
-from swarmzoo.envs.core.arena import BOUNDARIES, Arena
+from swarmzoo.envs.core.arena import BOUNDARIES, Arena, apply_walls, min_image
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import (
     DENSE_MAX,
@@ -93,6 +93,7 @@ from swarmzoo.envs.core.neighbors import (
 )
 from swarmzoo.envs.core.physics import (
     PointMassParams,
+    block_obstacles,
     integrate,
     obstacle_contacts,
     robot_contacts,
@@ -109,6 +110,8 @@ DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype
 SCRATCH_MIN_ROBOTS = 512
 # Fraction of the arena area that obstacles (with clearance) may take before spawning is refused.
 MAX_OBSTACLE_FILL = 0.5
+# Fresh starts of the random obstacle placement before a layout is declared infeasible.
+OBSTACLE_RESTARTS = 500
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,12 @@ class Config:
 
 
 def spawn_obstacles(rng: BatchRNG, env_ids: np.ndarray, cfg: Config) -> np.ndarray:
-    """Non-overlapping obstacle centres ``(len(env_ids), O, 2)``, leaving a robot-wide gap."""
+    """Non-overlapping obstacle centres ``(len(env_ids), O, 2)``, a robot-wide gap between any two.
+
+    Random sequential placement from a fresh batch of candidates, restarted from scratch (first
+    obstacle included) when a batch runs out, so one unlucky early obstacle cannot make a
+    feasible layout fail. Distances use the minimum image on a torus.
+    """
     arena, n = cfg.arena, cfg.n_obstacles
     out = np.zeros((len(env_ids), n, 2))
     if n == 0:
@@ -251,25 +259,28 @@ def spawn_obstacles(rng: BatchRNG, env_ids: np.ndarray, cfg: Config) -> np.ndarr
     min_gap = 2 * cfg.obstacle_radius + 2 * cfg.robot_radius
     for row, e in enumerate(env_ids):
         gen = rng.generator(int(e))
-        placed = 0
-        for _ in range(200):
-            for c in gen.uniform(-half, half, size=(4 * n, 2)):
-                if placed == n:
-                    break
-                if placed == 0 or np.min(np.linalg.norm(out[row, :placed] - c, axis=1)) >= min_gap:
+        for _ in range(OBSTACLE_RESTARTS):
+            placed = 0
+            for c in gen.uniform(-half, half, size=(8 * n, 2)):
+                gaps = np.linalg.norm(min_image(out[row, :placed] - c, arena), axis=1)
+                if placed == 0 or gaps.min() >= min_gap:
                     out[row, placed] = c
                     placed += 1
+                    if placed == n:
+                        break
             if placed == n:
                 break
         else:
             raise RuntimeError(f"could not place {n} obstacles of radius {cfg.obstacle_radius} "
-                               "without overlap; use fewer or smaller obstacles")
+                               f"{min_gap - 2 * cfg.obstacle_radius:g} apart in a {arena.width:g} x "
+                               f"{arena.height:g} arena; use fewer or smaller obstacles")
     return out
 
 
 def spawn_free_points(rng: BatchRNG, env_ids: np.ndarray, count: int, cfg: Config,
                       obstacles: np.ndarray, clearance: float) -> np.ndarray:
-    """Uniform points ``(len(env_ids), count, 2)`` at least ``clearance`` from obstacle surfaces."""
+    """Uniform points ``(len(env_ids), count, 2)`` at least ``clearance`` from obstacle surfaces
+    (minimum image on a torus); points that land too close are redrawn."""
     arena = cfg.arena
     if cfg.mpe_compat:
         return rng.uniform(env_ids, (count, 2), -1.0, 1.0)
@@ -282,12 +293,14 @@ def spawn_free_points(rng: BatchRNG, env_ids: np.ndarray, count: int, cfg: Confi
     for row, e in enumerate(env_ids):
         gen = rng.generator(int(e))
         for _ in range(1000):
-            bad = np.linalg.norm(pts[row, :, None] - obstacles[row, None], axis=-1).min(axis=1) < limit
+            gaps = np.linalg.norm(min_image(pts[row, :, None] - obstacles[row, None], arena), axis=-1)
+            bad = gaps.min(axis=1) < limit
             if not bad.any():
                 break
             pts[row, bad] = gen.uniform(-half, half, size=(int(bad.sum()), 2))
         else:
-            raise RuntimeError("could not place robots/goals clear of the obstacles")
+            raise RuntimeError("could not place robots/goals clear of the obstacles; use fewer or "
+                               "smaller obstacles")
     return pts
 
 
@@ -527,8 +540,13 @@ class Navigation(SwarmTask):
         cfg = self.config
         force = total_force(action_forces(actions, cfg), *self._contact_forces,
                             scratch=self._scratch["forces"])
+        prev_pos = self.pos
         self.pos, self.vel = integrate(self.pos, self.vel, force, self.physics, self.arena,
                                        cfg.robot_radius)
+        if cfg.n_obstacles:
+            if block_obstacles(prev_pos, self.pos, self.vel, cfg.robot_radius, self.obstacles,
+                               self.obstacle_radius, self.arena).any():
+                apply_walls(self.pos, self.vel, cfg.robot_radius, self.arena)
         # Rewards and metrics are taken on the new state, as in MPE.
         self._contacts()
         hits = self.collisions

@@ -70,8 +70,10 @@ def wrap(pos: np.ndarray, arena: Arena) -> np.ndarray:
     """Positions ``(..., 2)`` wrapped into ``[-half, half)`` on a torus (no-op otherwise)."""
     if not arena.periodic:
         return pos
-    half = arena.half
-    return np.mod(pos + half, arena.size) - half
+    half, size = arena.half, arena.size
+    shifted = np.mod(pos + half, size)
+    # mod() of a tiny negative number rounds up to exactly `size`: keep the range half-open.
+    return np.where(shifted >= size, shifted - size, shifted) - half
 
 
 def apply_walls(

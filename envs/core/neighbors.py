@@ -503,6 +503,8 @@ class CommGraph:
         if deg.size and deg.max() > max_degree:
             raise ValueError(f"a robot hears {deg.max()} others, more than max_degree={max_degree}")
         out = np.full((self.n_envs, self.n_agents, max_degree), -1, dtype=np.int64)
+        if len(self.dst) == 0:
+            return out, out >= 0
         key = self.env * self.n_agents + self.dst
         order = np.argsort(key, kind="stable")
         key_sorted = key[order]

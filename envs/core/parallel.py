@@ -52,6 +52,7 @@ class SwarmParallelEnv(ParallelEnv):
         self._discrete = isinstance(task.action_space, spaces.Discrete)
         self._done = np.ones(task.n_agents, dtype=bool)
         self._noop = np.zeros(task.action_space.shape or (), dtype=task.action_space.dtype)
+        self._action_shape = tuple(task.action_space.shape or ())
         self._renderer = None
         self._last_rewards: list[float] = []
         # Types of discrete action values already checked (the check runs once per type).
@@ -149,9 +150,15 @@ class SwarmParallelEnv(ParallelEnv):
                             v, (int, np.integer, np.ndarray)):
                         raise TypeError(f"discrete actions must be integers, got {v!r}")
                 self._discrete_types_ok.update(map(type, vals))
-            arr = np.asarray(vals)
-        else:
-            arr = np.asarray([np.asarray(v) for v in vals]) if live else None
+        try:
+            arr = np.asarray(vals) if self._discrete else np.asarray([np.asarray(v) for v in vals])
+        except ValueError:  # ragged: some robot's action has another shape
+            arr = None
+        if arr is None or arr.shape[1:] != self._action_shape:
+            for a, v in zip(live, vals):
+                if np.shape(v) != self._action_shape:
+                    raise ValueError(f"action for {a} has shape {np.shape(v)}, expected "
+                                     f"{self._action_shape} ({self.action_spaces[a]})")
         if len(live) == self.task.n_agents:
             return arr[None]
         full = np.broadcast_to(self._noop, (self.task.n_agents, *self._noop.shape)).copy()

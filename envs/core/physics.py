@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from swarmzoo.envs.core.arena import Arena, apply_walls, min_image
+from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
 from swarmzoo.envs.core.neighbors import (
     DENSE_MAX,
     PairTable,
@@ -257,3 +257,78 @@ def integrate(
         if too_fast.any():
             vel[too_fast] *= (params.max_speed / speed[too_fast])[:, None]
     return apply_walls(pos, vel, radius, arena)
+
+
+def block_obstacles(
+    prev_pos: np.ndarray,
+    pos: np.ndarray,
+    vel: np.ndarray,
+    radius: float,
+    obstacle_pos: np.ndarray,
+    obstacle_radius: np.ndarray,
+    arena: Arena,
+) -> np.ndarray:
+    """Stop robots at the surface of immovable obstacles instead of letting them pass through.
+
+    The soft contact alone cannot stop a fast robot: a full push moves it about as far per step
+    as a small obstacle is wide. So each robot's step from ``prev_pos`` to ``pos`` is swept
+    against every obstacle disk grown by the robot's radius:
+
+    * a robot that starts outside and whose path enters a disk stops at the first point of
+      contact;
+    * a robot that starts inside one (the soft contact's give) keeps only the part of its step
+      that does not go deeper, so it can still slide along the obstacle;
+
+    and in both cases loses the velocity component pointing into the obstacle.
+
+    Args:
+        prev_pos: ``(E, N, 2)`` positions before the step.
+        pos: ``(E, N, 2)`` positions after it (modified in place).
+        vel: ``(E, N, 2)`` velocities (modified in place).
+        obstacle_pos: ``(E, O, 2)`` centres; ``obstacle_radius``: ``(E, O)`` radii.
+
+    Returns:
+        ``(E, N)`` bool, True where a robot was blocked.
+    """
+    E, N = pos.shape[:2]
+    blocked = np.zeros((E, N), dtype=bool)
+    if obstacle_pos.shape[1] == 0:
+        return blocked
+    step = min_image(pos - prev_pos, arena)  # (E, N, 2)
+    start = min_image(prev_pos[:, :, None, :] - obstacle_pos[:, None, :, :], arena)  # (E, N, O, 2)
+    reach = radius + obstacle_radius[:, None, :]  # (E, 1, O)
+    # |start + t step|^2 = reach^2  <=>  a t^2 + b t + c = 0
+    a = np.einsum("end,end->en", step, step)[:, :, None]
+    b = 2.0 * np.einsum("enod,end->eno", start, step)
+    c = np.einsum("enod,enod->eno", start, start) - reach**2
+    disc = b * b - 4.0 * a * c
+    inward = b < 0  # the step heads toward the obstacle's centre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_hit = (-b - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * a)
+    enters = inward & (c > 0) & (disc >= 0) & (t_hit <= 1.0)
+    inside = inward & (c <= 0)
+    hit = enters | inside
+    if not hit.any():
+        return blocked
+    # The obstacle met first along the step (those already overlapped count as t = 0).
+    t = np.where(inside, 0.0, np.where(enters, t_hit, np.inf))
+    first = t.argmin(axis=2)  # (E, N)
+    e, n = np.nonzero(hit.any(axis=2))
+    o = first[e, n]
+    centre = obstacle_pos[e, o]
+    s = step[e, n]
+    new_pos = prev_pos[e, n] + np.clip(t[e, n, o], 0.0, 1.0)[:, None] * s
+    normal = min_image(new_pos - centre, arena)
+    normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-12)
+    started_inside = inside[e, n, o]
+    if started_inside.any():
+        # Keep the tangential part of the step: slide along the obstacle, no deeper.
+        s_in = s[started_inside]
+        nrm = normal[started_inside]
+        new_pos[started_inside] += s_in - np.minimum(np.einsum("kd,kd->k", s_in, nrm), 0.0)[:, None] * nrm
+    pos[e, n] = wrap(new_pos, arena)
+    v = vel[e, n]
+    v_in = np.minimum(np.einsum("kd,kd->k", v, normal), 0.0)
+    vel[e, n] = v - v_in[:, None] * normal
+    blocked[e, n] = True
+    return blocked

@@ -62,7 +62,7 @@ def test_parallel_discrete_action_of_wrong_shape_for_one_robot() -> None:
 
 def test_parallel_discrete_actions_all_of_wrong_shape() -> None:
     env = _discrete()
-    with pytest.raises(ValueError, match=r"discrete actions must have shape"):
+    with pytest.raises(ValueError, match=r"action for robot_0 has shape \(1,\), expected \(\)"):
         env.step(_acts(env, np.array([1])))
 
 
@@ -85,7 +85,7 @@ def test_parallel_bad_continuous_action(bad, error, match) -> None:
 
 def test_parallel_continuous_actions_all_of_wrong_shape() -> None:
     env = _continuous()
-    with pytest.raises(ValueError, match=r"continuous actions must have shape \(E, N, A\)"):
+    with pytest.raises(ValueError, match=r"action for robot_0 has shape \(3,\), expected \(2,\)"):
         env.step(_acts(env, np.zeros(3, np.float32)))
 
 

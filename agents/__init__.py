@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from importlib import resources
+from pathlib import Path
 
+from swarmzoo.agents.networks import load_policy
 from swarmzoo.agents.policies import Policy, RandomPolicy
 
-__all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy"]
+__all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy", "pretrained_path"]
 
 # The scripted baseline of each env, as "module:class".
 HEURISTICS: dict[str, str] = {
@@ -14,11 +17,19 @@ HEURISTICS: dict[str, str] = {
 }
 
 
+def pretrained_path(env_id: str) -> Path:
+    """Where the shipped pretrained policy of ``env_id`` lives (``assets/policies/<id>.pt``)."""
+    return Path(resources.files("swarmzoo.assets")) / "policies" / f"{env_id}.pt"
+
+
 def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
-    """A built-in policy by name: ``"random"`` or ``"heuristic"`` (the env's scripted baseline).
+    """A policy by name: ``"random"``, ``"heuristic"`` (the env's scripted baseline),
+    ``"pretrained"`` (the small policy shipped in ``assets/policies``), or the path of a run
+    folder or policy file written by ``swarmzoo train``.
 
     Raises:
-        ValueError: unknown name, or no heuristic for ``env_id``.
+        ValueError: unknown name, no heuristic or pretrained policy for ``env_id``, or a policy
+            trained on another env.
     """
     import swarmzoo
 
@@ -30,4 +41,19 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
             raise ValueError(f"no heuristic for {env_id!r}; heuristics exist for {sorted(HEURISTICS)}")
         module, cls = HEURISTICS[key].split(":")
         return getattr(importlib.import_module(module), cls)()
-    raise ValueError(f"unknown policy {name!r}: use 'random' or 'heuristic'")
+    if name == "pretrained":
+        path = pretrained_path(key)
+        if not path.is_file():
+            raise ValueError(f"no pretrained policy ships for {env_id!r}")
+        return load_policy(path)[0]
+    path = Path(name)
+    if path.is_dir():
+        path = path / "policy.pt"
+    if path.suffix == ".pt" or path.exists():
+        policy, meta = load_policy(path)
+        trained_on = meta.get("env_id")
+        if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
+            raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")
+        return policy
+    raise ValueError(f"unknown policy {name!r}: use random, heuristic, pretrained, or a run folder "
+                     "/ policy file")

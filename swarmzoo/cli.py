@@ -1,17 +1,20 @@
-"""The ``swarmzoo`` command: list envs, render rollouts, evaluate policies, benchmark.
+"""The ``swarmzoo`` command: list envs, train, evaluate, render, plot, benchmark.
 
 Examples::
 
     swarmzoo list
-    swarmzoo render navigation-v0 --policy heuristic --out run.gif --env-kwargs n_agents=8 n_obstacles=3
+    swarmzoo train ctde --env navigation-v0 --total-steps 300000 --seed 0 --out runs/nav
+    swarmzoo evaluate runs/nav --episodes 20 --json
     swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20 --json
+    swarmzoo render navigation-v0 --policy runs/nav --out run.gif   # or heuristic/random/pretrained
+    swarmzoo plot runs/nav runs/nav-ippo --out curves.png
     swarmzoo bench --quick
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
+import importlib
 import json
 import re
 import sys
@@ -22,24 +25,7 @@ from typing import Annotated, Any
 import tyro
 
 import swarmzoo
-
-
-def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
-    """``["n_agents=5", "boundary=torus"]`` -> ``{"n_agents": 5, "boundary": "torus"}``.
-
-    Values are Python literals (ints, floats, True/False/None, strings); anything else is kept
-    as a string. Raises ``ValueError`` for an item without ``=``.
-    """
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"env argument {pair!r} is not KEY=VALUE")
-        try:
-            out[key.strip()] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[key.strip()] = raw
-    return out
+from swarmzoo.algorithms.common.vector import parse_env_kwargs
 
 
 def config_fields(env_id: str) -> list[tuple[str, Any, str]]:
@@ -70,7 +56,8 @@ class Render:
     env_id: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ENV_ID")]
     """Env id, e.g. navigation-v0 (see `swarmzoo list`)."""
     policy: str = "heuristic"
-    """Policy to run: heuristic (the env's scripted baseline) or random."""
+    """heuristic (the env's scripted baseline), random, pretrained (shipped with swarmzoo), or a
+    run folder / policy file from `swarmzoo train`."""
     out: Path = Path("run.gif")
     """Output file; .gif or .mp4."""
     episodes: int = 1
@@ -85,20 +72,42 @@ class Render:
 
 @dataclass
 class Evaluate:
-    """Evaluate a scripted or random policy over whole episodes."""
+    """Evaluate a trained run (RUN_DIR) or a built-in policy (--env, --policy) over whole episodes."""
 
-    env: str = "navigation-v0"
-    """Env id."""
+    run_dir: Annotated[Path | None, tyro.conf.Positional, tyro.conf.arg(metavar="[RUN_DIR]")] = None
+    """Run folder (or policy file) from `swarmzoo train`; its env and arguments are reused."""
+    env: str | None = None
+    """Env id (required without RUN_DIR)."""
     policy: str = "heuristic"
-    """heuristic or random."""
+    """Without RUN_DIR: heuristic, random or pretrained."""
     episodes: int = 10
     """Number of episodes."""
+    n_agents: int | None = None
+    """Evaluate on a different swarm size (a policy without agent ids runs on any N)."""
     seed: int = 0
     """Seed of the vector env (copy i gets seed + i)."""
     json: bool = False
     """Print one JSON line (mean_return, std_return, ...) instead of a sentence."""
     env_kwargs: list[str] = field(default_factory=list)
-    """Env arguments as KEY=VALUE."""
+    """Env arguments as KEY=VALUE (on top of the run's own)."""
+
+
+@dataclass
+class Plot:
+    """Plot learning curves (return vs environment steps and vs wall time) of runs to a PNG."""
+
+    run_dirs: Annotated[list[Path], tyro.conf.Positional, tyro.conf.arg(metavar="RUN_DIR")]
+    """One or more run folders."""
+    out: Path = Path("curves.png")
+    """Output PNG."""
+
+
+@dataclass
+class Train:
+    """Train: `swarmzoo train ALGO --env ENV --total-steps N --seed S --out RUN_DIR [options]`,
+    ALGO = ctde (MAPPO; --critic local gives IPPO). `swarmzoo train ALGO --help` lists options."""
+
+    algo: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ALGO")] = "ctde"
 
 
 @dataclass
@@ -132,24 +141,58 @@ def run_render(cmd: Render) -> None:
     from swarmzoo.evaluation import record
 
     policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed)
+    kwargs = {**_trained_env_kwargs(cmd.policy), **parse_env_kwargs(cmd.env_kwargs)}
     path = record(cmd.env_id, policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps,
-                  **parse_env_kwargs(cmd.env_kwargs))
+                  **kwargs)
     print(f"wrote {path}")
+
+
+def _trained_env_kwargs(policy: str) -> dict[str, Any]:
+    """The env arguments a run folder / policy file was trained with (empty for built-ins)."""
+    path = Path(policy)
+    if path.is_dir():
+        path = path / "policy.pt"
+    if policy in ("heuristic", "random") or not path.is_file():
+        return {}
+    from swarmzoo.agents.networks import safe_load
+
+    return dict(safe_load(path).get("env_kwargs", {}))
 
 
 def run_evaluate(cmd: Evaluate) -> None:
     from swarmzoo.agents import make_policy
+    from swarmzoo.agents.networks import safe_load
     from swarmzoo.evaluation import evaluate
 
-    policy = make_policy(cmd.policy, cmd.env, seed=cmd.seed)
-    result = evaluate(cmd.env, policy, episodes=cmd.episodes, seed=cmd.seed,
-                      **parse_env_kwargs(cmd.env_kwargs))
+    env_kwargs: dict[str, Any] = {}
+    if cmd.run_dir is not None:
+        path = cmd.run_dir / "policy.pt" if cmd.run_dir.is_dir() else cmd.run_dir
+        meta = safe_load(path)
+        env_id = cmd.env or meta["env_id"]
+        env_kwargs = dict(meta.get("env_kwargs", {}))
+        policy_name, label = str(path), str(cmd.run_dir)
+    else:
+        if cmd.env is None:
+            raise ValueError("give a RUN_DIR or --env ENV_ID")
+        env_id, policy_name, label = cmd.env, cmd.policy, cmd.policy
+    env_kwargs.update(parse_env_kwargs(cmd.env_kwargs))
+    if cmd.n_agents is not None:
+        env_kwargs["n_agents"] = cmd.n_agents
+    policy = make_policy(policy_name, env_id, seed=cmd.seed)
+    result = evaluate(env_id, policy, episodes=cmd.episodes, seed=cmd.seed, **env_kwargs)
     if cmd.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "returns"} | {"policy": cmd.policy}))
+        summary = {k: v for k, v in result.items() if k != "returns"}
+        print(json.dumps(summary | {"policy": label, "env_kwargs": env_kwargs}))
     else:
         extra = f", success rate {result['success_rate']:.0%}" if "success_rate" in result else ""
-        print(f"{cmd.policy} on {cmd.env}: mean return {result['mean_return']:.3f} "
+        print(f"{label} on {env_id}: mean return {result['mean_return']:.3f} "
               f"+- {result['std_return']:.3f} over {cmd.episodes} episodes{extra}")
+
+
+def run_plot(cmd: Plot) -> None:
+    from swarmzoo.algorithms.common.plotting import plot_runs
+
+    print(f"wrote {plot_runs(cmd.run_dirs, cmd.out)}")
 
 
 def run_bench(cmd: Bench) -> None:
@@ -159,23 +202,44 @@ def run_bench(cmd: Bench) -> None:
         print("  ".join(f"{k}={v:,.0f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
 
 
-COMMANDS = {"list": (List, run_list), "render": (Render, run_render),
-            "evaluate": (Evaluate, run_evaluate), "bench": (Bench, run_bench)}
+TRAINERS = {"ctde": "swarmzoo.algorithms.ctde"}
+
+COMMANDS = {"list": (List, run_list), "train": (Train, None), "evaluate": (Evaluate, run_evaluate),
+            "render": (Render, run_render), "plot": (Plot, run_plot), "bench": (Bench, run_bench)}
+
+
+def run_train(argv: list[str]) -> None:
+    """``swarmzoo train ALGO [options]``: hand the options to the algorithm's own typed CLI."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(Train.__doc__.replace("\n    ", " "))
+        print(f"algorithms: {', '.join(TRAINERS)}")
+        return
+    algo, rest = argv[0], argv[1:]
+    if algo not in TRAINERS:
+        raise SystemExit(f"swarmzoo: error: unknown algorithm {algo!r}; choose from {sorted(TRAINERS)}")
+    importlib.import_module(TRAINERS[algo]).main(rest)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``swarmzoo`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "train":
+        try:
+            run_train(argv[1:])
+        except ValueError as err:
+            raise SystemExit(f"swarmzoo: error: {err}") from err
+        return
     cmd = tyro.extras.subcommand_cli_from_dict(
         {name: cls for name, (cls, _) in COMMANDS.items()},
         prog="swarmzoo",
         description="swarmzoo: PettingZoo environments for robot swarms.",
-        args=sys.argv[1:] if argv is None else argv,
+        args=argv,
     )
     for cls, run in COMMANDS.values():
-        if isinstance(cmd, cls):
+        if isinstance(cmd, cls) and run is not None:
             try:
                 run(cmd)
-            except ValueError as err:
+            except (ValueError, FileNotFoundError) as err:
                 raise SystemExit(f"swarmzoo: error: {err}") from err
             return
 

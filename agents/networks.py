@@ -1,0 +1,234 @@
+"""Policy and value networks shared by the trainers, and safe policy files.
+
+Shapes: observations ``(B, D)`` -> action distribution over ``B`` robots; values ``(B,)``. A
+batch ``(E, N, D)`` is flattened to ``B = E * N`` by the caller: one shared network for all robots
+(parameter sharing), which is what lets one policy run on swarms of any size.
+
+Policy files hold only tensors and plain config (``torch.save`` of a dict) and are read with
+``torch.load(weights_only=True)``, so loading never executes code from the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.distributions import Categorical, Normal
+
+POLICY_FORMAT = "swarmzoo-policy-v1"
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """Everything needed to rebuild an actor.
+
+    Attributes:
+        obs_dim: observation size D.
+        action_kind: ``"discrete"`` or ``"continuous"``.
+        action_dim: number of discrete actions, or the continuous action size.
+        action_low: lower bounds of a continuous action (empty for discrete).
+        action_high: upper bounds of a continuous action (empty for discrete).
+        hidden: hidden layer sizes.
+        n_agent_ids: size of the agent-id one-hot appended to observations (0: none).
+    """
+
+    obs_dim: int
+    action_kind: str
+    action_dim: int
+    action_low: tuple[float, ...] = ()
+    action_high: tuple[float, ...] = ()
+    hidden: tuple[int, ...] = (64, 64)
+    n_agent_ids: int = 0
+
+    @classmethod
+    def from_spaces(cls, observation_space: spaces.Box, action_space: spaces.Space,
+                    hidden: tuple[int, ...] = (64, 64), n_agent_ids: int = 0) -> ActorSpec:
+        if len(observation_space.shape) != 1:
+            raise ValueError(f"observations must be flat vectors, got shape {observation_space.shape}")
+        if isinstance(action_space, spaces.Discrete):
+            return cls(int(observation_space.shape[0]), "discrete", int(action_space.n),
+                       hidden=tuple(hidden), n_agent_ids=n_agent_ids)
+        if isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
+            return cls(int(observation_space.shape[0]), "continuous", int(action_space.shape[0]),
+                       tuple(float(x) for x in action_space.low),
+                       tuple(float(x) for x in action_space.high), tuple(hidden), n_agent_ids)
+        raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
+
+
+def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, out_gain: float) -> nn.Sequential:
+    """Tanh MLP with orthogonal initialisation (gain sqrt(2) inside, ``out_gain`` on the head)."""
+    layers: list[nn.Module] = []
+    last = in_dim
+    for h in hidden:
+        layer = nn.Linear(last, h)
+        nn.init.orthogonal_(layer.weight, np.sqrt(2))
+        nn.init.zeros_(layer.bias)
+        layers += [layer, nn.Tanh()]
+        last = h
+    head = nn.Linear(last, out_dim)
+    nn.init.orthogonal_(head.weight, out_gain)
+    nn.init.zeros_(head.bias)
+    return nn.Sequential(*layers, head)
+
+
+class Actor(nn.Module):
+    """Shared actor: categorical logits, or a Gaussian with a state-independent log-std.
+
+    Continuous samples are unbounded; :meth:`to_env` clips them to the action box (the env
+    itself refuses out-of-range actions), while log-probabilities use the unclipped sample.
+    """
+
+    def __init__(self, spec: ActorSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.body = mlp(spec.obs_dim + spec.n_agent_ids, spec.hidden, spec.action_dim, 0.01)
+        if spec.action_kind == "continuous":
+            self.log_std = nn.Parameter(torch.full((spec.action_dim,), -0.5))
+            self.register_buffer("low", torch.tensor(spec.action_low, dtype=torch.float32))
+            self.register_buffer("high", torch.tensor(spec.action_high, dtype=torch.float32))
+
+    def distribution(self, obs: torch.Tensor) -> torch.distributions.Distribution:
+        out = self.body(obs)
+        if self.spec.action_kind == "discrete":
+            return Categorical(logits=out)
+        return Normal(out, self.log_std.exp().expand_as(out))
+
+    def log_prob(self, dist: torch.distributions.Distribution, action: torch.Tensor) -> torch.Tensor:
+        lp = dist.log_prob(action)
+        return lp if self.spec.action_kind == "discrete" else lp.sum(-1)
+
+    def entropy(self, dist: torch.distributions.Distribution) -> torch.Tensor:
+        ent = dist.entropy()
+        return ent if self.spec.action_kind == "discrete" else ent.sum(-1)
+
+    def mode(self, dist: torch.distributions.Distribution) -> torch.Tensor:
+        return dist.probs.argmax(-1) if self.spec.action_kind == "discrete" else dist.mean
+
+    def to_env(self, action: torch.Tensor) -> np.ndarray:
+        """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
+        if self.spec.action_kind == "discrete":
+            return action.cpu().numpy().astype(np.int64)
+        return torch.maximum(torch.minimum(action, self.high), self.low).cpu().numpy().astype(np.float32)
+
+
+class Critic(nn.Module):
+    """Value network ``(B, in_dim) -> (B,)``."""
+
+    def __init__(self, in_dim: int, hidden: tuple[int, ...] = (64, 64)) -> None:
+        super().__init__()
+        self.body = mlp(in_dim, hidden, 1, 1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).squeeze(-1)
+
+
+def with_agent_ids(obs: torch.Tensor, n_ids: int) -> torch.Tensor:
+    """Append a one-hot agent id: ``(..., N, D)`` -> ``(..., N, D + n_ids)`` (no-op if 0)."""
+    if n_ids == 0:
+        return obs
+    N = obs.shape[-2]
+    if N != n_ids:
+        raise ValueError(f"the policy was trained with agent ids for {n_ids} robots, got {N}")
+    ids = torch.eye(N, dtype=obs.dtype).expand(*obs.shape[:-2], N, N)
+    return torch.cat([obs, ids], dim=-1)
+
+
+class ActorPolicy:
+    """A trained actor as a swarmzoo policy: ``act(obs (E, N, D), task) -> actions``.
+
+    It reads only the observations (decentralised execution).
+    """
+
+    def __init__(self, actor: Actor, deterministic: bool = True, obs_norm: Any = None) -> None:
+        self.actor = actor.eval()
+        self.deterministic = deterministic
+        self.obs_norm = obs_norm
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+        if x.shape[-1] != self.actor.spec.obs_dim:
+            raise ValueError(f"policy expects observations of size {self.actor.spec.obs_dim}, "
+                             f"got {x.shape[-1]}")
+        if self.obs_norm is not None:
+            x = self.obs_norm.normalize(x)
+        x = with_agent_ids(x, self.actor.spec.n_agent_ids)
+        dist = self.actor.distribution(x)
+        action = self.actor.mode(dist) if self.deterministic else dist.sample()
+        return self.actor.to_env(action)
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename it over ``path``: a
+    crash leaves either the old file or the new one, never a torn one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_load(path: str | Path) -> dict[str, Any]:
+    """Read a swarmzoo checkpoint or policy file without executing code from it.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a plain-tensor checkpoint (e.g. a pickle that would run code).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no policy or checkpoint file at {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError/RuntimeError for unsafe content
+        raise ValueError(f"refusing to load {path}: it is not a plain tensor checkpoint "
+                         f"(loading it could execute code). Details: {err}") from err
+    if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
+        raise ValueError(f"{path} is not a swarmzoo policy/checkpoint (format {POLICY_FORMAT})")
+    return data
+
+
+def save_policy(path: str | Path, actor: Actor, env_id: str, env_kwargs: dict[str, Any],
+                obs_norm: Any = None, extra: dict[str, Any] | None = None) -> None:
+    """Write a self-contained policy file: actor weights, its spec and the env it was trained on."""
+    atomic_torch_save({
+        "format": POLICY_FORMAT,
+        "actor_spec": asdict(actor.spec),
+        "actor": actor.state_dict(),
+        "obs_norm": None if obs_norm is None else obs_norm.state_dict(),
+        "env_id": env_id,
+        "env_kwargs": dict(env_kwargs),
+        **(extra or {}),
+    }, path)
+
+
+def load_policy(path: str | Path, deterministic: bool = True) -> tuple[ActorPolicy, dict[str, Any]]:
+    """A policy file (or a training checkpoint) as ``(ActorPolicy, metadata)``."""
+    data = safe_load(path)
+    spec_dict = dict(data["actor_spec"])
+    for key in ("action_low", "action_high", "hidden"):
+        spec_dict[key] = tuple(spec_dict[key])
+    actor = Actor(ActorSpec(**spec_dict))
+    actor.load_state_dict(data["actor"])
+    obs_norm = None
+    if data.get("obs_norm") is not None:
+        from swarmzoo.algorithms.common.normalization import RunningMeanStd
+
+        obs_norm = RunningMeanStd((actor.spec.obs_dim,))
+        obs_norm.load_state_dict(data["obs_norm"])
+    meta = {k: v for k, v in data.items() if k not in ("actor", "obs_norm")}
+    return ActorPolicy(actor, deterministic, obs_norm), meta

@@ -1,0 +1,48 @@
+"""Build the vector env a trainer steps, from a swarmzoo id or any PettingZoo factory.
+
+Shape contract of what it returns (swarmzoo's vector face, or the PettingZoo batch adapter):
+``reset(seed) -> (obs (E, N, D), infos)``; ``step(actions (E, N[, A])) -> (obs, rewards (E, N),
+terminations (E, N), truncations (E, N), infos)`` with auto-reset and ``infos["final_obs"]``,
+``infos["final_state"]``, ``infos["episode_return"]`` valid where ``infos["_final_obs"]``;
+``state() -> (E, S)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+import swarmzoo
+
+
+def parse_env_kwargs(pairs: Iterable[str] | dict[str, Any]) -> dict[str, Any]:
+    """``["n_agents=5", "boundary=torus"]`` -> ``{"n_agents": 5, "boundary": "torus"}``.
+
+    Values are Python literals (ints, floats, True/False/None, strings); anything else is kept
+    as a string. A dict passes through. Raises ``ValueError`` for an item without ``=``.
+    """
+    if isinstance(pairs, dict):
+        return dict(pairs)
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"env argument {pair!r} is not KEY=VALUE")
+        try:
+            out[key.strip()] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = raw
+    return out
+
+
+def make_training_env(env: str, num_envs: int, env_kwargs: dict[str, Any]):
+    """A swarmzoo vector env for a registered id, else the PettingZoo batch adapter for
+    ``"module:factory"``."""
+    if ":" in env:
+        from swarmzoo.integrations.pettingzoo_vector import ParallelEnvBatch, load_factory
+
+        factory = load_factory(env)
+        return ParallelEnvBatch(functools.partial(factory, **env_kwargs), num_envs)
+    return swarmzoo.make_vec(env, num_envs, **env_kwargs)

@@ -1,0 +1,399 @@
+"""MAPPO and IPPO: PPO with one shared actor and a centralised (MAPPO) or local (IPPO) critic.
+
+References: Yu et al., "The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games"
+(NeurIPS 2022 D&B) for MAPPO; de Witt et al., "Is Independent Learning All You Need in the
+StarCraft Multi-Agent Challenge?" (2020) for IPPO; CleanRL's ``ppo.py`` for the layout.
+
+What differs from single-agent PPO:
+
+* **One actor for all robots** (parameter sharing) acting on each robot's local observation,
+  optionally with a one-hot agent id. Execution is decentralised.
+* **The critic.** MAPPO (``critic="central"``): ``V(s, o_i)``, the env's global state
+  (``state()``) concatenated with the robot's own observation (MAPPO's agent-specific global
+  state). IPPO (``critic="local"``): ``V(o_i)``.
+* **Samples are robot-steps.** A rollout of T steps over E env copies of N robots gives
+  ``T x E x N`` samples; minibatches are drawn over all of them.
+
+Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradient steps)::
+
+    A_t   = GAE(r, V; gamma, lambda)   bootstrapping V(final obs) on truncation, 0 on termination
+    R_t   = A_t + V(o_t)                value targets, normalised by ValueNorm
+    ratio = pi(a|o) / pi_old(a|o)
+    L_pi  = -mean(min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A))      (A normalised per minibatch)
+    L_V   = mean(max((V - R)^2, (V_old + clip(V - V_old, -eps_v, eps_v) - R)^2)) / 2
+    L     = L_pi + vf_coef * L_V - ent_coef * H[pi]
+
+``train(args)`` runs in-process and returns a :class:`TrainResult`; ``main()`` is the CLI
+(``swarmzoo train ctde --env navigation-v0 ...``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from swarmzoo.agents.networks import (
+    POLICY_FORMAT,
+    Actor,
+    ActorPolicy,
+    ActorSpec,
+    Critic,
+    atomic_torch_save,
+    safe_load,
+    save_policy,
+    with_agent_ids,
+)
+from swarmzoo.algorithms.common.gae import compute_gae
+from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
+from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
+
+
+@dataclass
+class Args:
+    """MAPPO / IPPO on a swarmzoo env (or any PettingZoo parallel env)."""
+
+    env: str = "navigation-v0"
+    """A swarmzoo env id, or 'module:factory' of any PettingZoo ParallelEnv with homogeneous agents
+    (e.g. 'mpe2.simple_spread_v3:parallel_env')."""
+    env_kwargs: tuple[str, ...] = ()
+    """Env arguments as KEY=VALUE (e.g. n_agents=5 n_obstacles=2)."""
+    critic: Literal["central", "local"] = "central"
+    """'central' = MAPPO (critic sees the global state), 'local' = IPPO."""
+    total_steps: int = 300_000
+    """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
+    seed: int = 0
+    """Seed of torch, the env copies (copy i gets seed + i) and minibatch shuffling."""
+    out: Path | None = None
+    """Run folder (default runs/<env>__ctde__<seed>__<time>)."""
+    num_envs: int = 32
+    """Env copies stepped together."""
+    rollout_steps: int = 50
+    """Steps per env copy between updates (T)."""
+    epochs: int = 10
+    """Passes over each rollout."""
+    minibatches: int = 4
+    """Minibatches per epoch."""
+    lr: float = 7e-4
+    """Adam learning rate (actor and critic)."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0."""
+    gamma: float = 0.95
+    """Discount (0.95 suits swarm tasks' dense per-step rewards over 25-100-step episodes; it
+    reached the heuristic on navigation-v0 in half the steps 0.99 needed)."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    clip_coef: float = 0.2
+    """PPO ratio clip."""
+    value_clip: float = 0.2
+    """Clip of the value update around the old value (0 turns it off)."""
+    ent_coef: float = 0.01
+    """Entropy bonus."""
+    vf_coef: float = 1.0
+    """Weight of the value loss."""
+    max_grad_norm: float = 10.0
+    """Gradient norm clip."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of actor and critic."""
+    agent_ids: bool = False
+    """Append a one-hot robot id to the actor's input (ties the policy to one swarm size)."""
+    value_norm: bool = True
+    """Normalise value targets (MAPPO's ValueNorm)."""
+    obs_norm: bool = False
+    """Normalise observations with running statistics (stored in the policy)."""
+    checkpoint_every: int = 10
+    """Updates between checkpoints."""
+    resume: bool = False
+    """Continue from <out>/checkpoints/latest.pt."""
+    progress: bool = True
+    """Show a progress bar with the live return."""
+    tensorboard: bool = True
+    """Write TensorBoard event files beside progress.csv."""
+    torch_threads: int = 1
+    """torch intra-op threads (the env uses the other core)."""
+
+    def __post_init__(self) -> None:
+        positive = ("total_steps", "num_envs", "rollout_steps", "epochs", "minibatches",
+                    "checkpoint_every", "torch_threads")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.critic not in ("central", "local"):
+            raise ValueError(f"critic must be 'central' (MAPPO) or 'local' (IPPO), got {self.critic!r}")
+        for name in ("lr", "clip_coef"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
+            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns."""
+
+    run_dir: Path
+    global_step: int
+    wall_time: float
+    final_return: float
+    """Mean per-robot episode return over the last 10 updates' finished episodes."""
+    curve: list[tuple[int, float, float]] = field(default_factory=list)
+    """(environment step, wall time, mean per-robot episode return) per update with episodes."""
+
+
+class CTDEModel(nn.Module):
+    """Actor, critic and their normalisers: everything a checkpoint restores."""
+
+    def __init__(self, spec: ActorSpec, critic_in: int, args: Args) -> None:
+        super().__init__()
+        self.actor = Actor(spec)
+        self.critic = Critic(critic_in, tuple(args.hidden))
+        self.value_norm = ValueNorm(()) if args.value_norm else None
+        self.obs_norm = RunningMeanStd((spec.obs_dim,)) if args.obs_norm else None
+
+    def actor_input(self, obs: torch.Tensor) -> torch.Tensor:
+        """``(..., N, D)`` observations -> actor input (normalised, with ids if configured)."""
+        if self.obs_norm is not None:
+            obs = self.obs_norm.normalize(obs)
+        return with_agent_ids(obs, self.actor.spec.n_agent_ids)
+
+    def critic_input(self, obs: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        """``obs (E, N, D)``, ``state (E, S)`` -> ``(E, N, S + D)`` (MAPPO) or ``(E, N, D)`` (IPPO)."""
+        if self.obs_norm is not None:
+            obs = self.obs_norm.normalize(obs)
+        if state is None:
+            return obs
+        return torch.cat([state[:, None, :].expand(-1, obs.shape[1], -1), obs], dim=-1)
+
+    def value(self, critic_in: torch.Tensor) -> torch.Tensor:
+        """Values in return units (denormalised)."""
+        v = self.critic(critic_in)
+        return self.value_norm.denormalize(v) if self.value_norm is not None else v
+
+
+def _checkpoint(model: CTDEModel, optimizer: torch.optim.Optimizer, args: Args, env_kwargs: dict,
+                global_step: int, update: int, elapsed: float) -> dict[str, Any]:
+    return {
+        "format": POLICY_FORMAT,
+        "algo": "ctde",
+        "actor_spec": asdict(model.actor.spec),
+        "actor": model.actor.state_dict(),
+        "obs_norm": None if model.obs_norm is None else model.obs_norm.state_dict(),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "args": to_jsonable(args),
+        "env_id": args.env,
+        "env_kwargs": env_kwargs,
+        "global_step": global_step,
+        "update": update,
+        "elapsed": elapsed,
+        "torch_rng": torch.get_rng_state(),
+    }
+
+
+def train(args: Args) -> TrainResult:
+    """Train MAPPO (``critic="central"``) or IPPO (``critic="local"``); see the module docstring."""
+    torch.set_num_threads(args.torch_threads)
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "ctde", args.seed)
+    venv = make_training_env(args.env, args.num_envs, env_kwargs)
+    E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
+    spec = ActorSpec.from_spaces(venv.single_observation_space, venv.single_action_space,
+                                 tuple(args.hidden), N if args.agent_ids else 0)
+    obs_dim = spec.obs_dim
+    central = args.critic == "central"
+    state_dim = int(np.prod(venv.state_space.shape)) if central else 0
+    model = CTDEModel(spec, state_dim + obs_dim, args)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
+    n_updates = max(1, args.total_steps // (E * T))
+
+    global_step, start_update, elapsed_before = 0, 0, 0.0
+    ckpt_path = run_dir / "checkpoints" / "latest.pt"
+    if args.resume:
+        data = safe_load(ckpt_path)
+        model.load_state_dict(data["model"])
+        optimizer.load_state_dict(data["optimizer"])
+        torch.set_rng_state(data["torch_rng"])
+        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
+    else:
+        torch.manual_seed(args.seed)
+    rng = np.random.default_rng([args.seed, start_update])
+    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+
+    # The env is re-seeded per (seed, update) so a resumed run sees the episodes it would have.
+    obs_np, _ = venv.reset(seed=args.seed + 100_003 * start_update)
+    obs = torch.as_tensor(obs_np, dtype=torch.float32)
+    state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
+    active = torch.ones(E, N)
+
+    buf_obs = torch.zeros(T, E, N, obs_dim)
+    buf_cin = torch.zeros(T, E, N, state_dim + obs_dim)
+    act_shape = () if spec.action_kind == "discrete" else (spec.action_dim,)
+    buf_act = torch.zeros(T, E, N, *act_shape)
+    buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
+        torch.zeros(T, E, N) for _ in range(7))
+
+    curve: list[tuple[int, float, float]] = []
+    recent: list[float] = []
+    t_start = time.time()
+    bar = None
+    if args.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_updates * E * T, initial=global_step, unit="step", dynamic_ncols=True,
+                   desc=f"ctde/{'mappo' if central else 'ippo'} {args.env}")
+
+    for update in range(start_update, n_updates):
+        if args.anneal_lr:
+            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
+        episode_returns: list[float] = []
+        # ---- rollout ------------------------------------------------------------------------
+        for t in range(T):
+            with torch.no_grad():
+                if model.obs_norm is not None:
+                    model.obs_norm.update(obs.reshape(-1, obs_dim))
+                dist = model.actor.distribution(model.actor_input(obs))
+                action = dist.sample()
+                cin = model.critic_input(obs, state)
+                buf_val[t] = model.value(cin)
+                buf_logp[t] = model.actor.log_prob(dist, action)
+            buf_obs[t], buf_cin[t], buf_act[t], buf_active[t] = obs, cin, action, active
+            obs_np, rew, term, trunc, infos = venv.step(model.actor.to_env(action))
+            done = term | trunc
+            buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
+            buf_term[t] = torch.as_tensor(np.asarray(term, dtype=np.float32))
+            buf_done[t] = torch.as_tensor(np.asarray(done, dtype=np.float32))
+            finished = infos["_final_obs"]
+            # Bootstrap value of the observation after this step; for copies that just reset,
+            # the value of their final observation (used only where truncated, see compute_gae).
+            if finished.any():
+                ids = np.flatnonzero(finished)
+                final_obs = torch.as_tensor(infos["final_obs"][ids], dtype=torch.float32)
+                final_state = (torch.as_tensor(infos["final_state"][ids], dtype=torch.float32)
+                               if central else None)
+                with torch.no_grad():
+                    buf_next_val[t, ids] = model.value(model.critic_input(final_obs, final_state))
+                episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
+            active = active * (1.0 - buf_done[t])
+            active[torch.as_tensor(finished)] = 1.0
+            obs = torch.as_tensor(obs_np, dtype=torch.float32)
+            state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
+            global_step += E
+        with torch.no_grad():
+            last_value = model.value(model.critic_input(obs, state))
+        # next_values[t] = V(o_{t+1}) within an episode; rows where the copy reset keep V(final).
+        within = torch.cat([buf_val[1:], last_value[None]])
+        reset_rows = buf_done.bool()
+        buf_next_val = torch.where(reset_rows, buf_next_val, within)
+        advantages, returns = compute_gae(buf_rew, buf_val, buf_next_val, buf_term, buf_done,
+                                          args.gamma, args.gae_lambda)
+        buf_next_val = torch.zeros(T, E, N)
+
+        # ---- update -------------------------------------------------------------------------
+        mask = buf_active.reshape(-1).bool()
+        b_obs = buf_obs.reshape(-1, obs_dim)[mask]
+        b_cin = buf_cin.reshape(-1, buf_cin.shape[-1])[mask]
+        b_act = buf_act.reshape(-1, *act_shape)[mask]
+        b_logp = buf_logp.reshape(-1)[mask]
+        b_adv = advantages.reshape(-1)[mask]
+        b_ret = returns.reshape(-1)[mask]
+        b_ids = torch.arange(N).repeat(T * E)[mask]
+        if model.value_norm is not None:
+            model.value_norm.update(b_ret)
+            b_target = model.value_norm.normalize(b_ret)
+            with torch.no_grad():
+                b_val_old = model.value_norm.normalize(buf_val.reshape(-1)[mask])
+        else:
+            b_target, b_val_old = b_ret, buf_val.reshape(-1)[mask]
+        B = b_obs.shape[0]
+        mb_size = max(1, B // args.minibatches)
+        stats: dict[str, list[float]] = {k: [] for k in ("policy_loss", "value_loss", "entropy",
+                                                         "approx_kl", "clipfrac")}
+        for _ in range(args.epochs):
+            perm = torch.as_tensor(rng.permutation(B))
+            for start in range(0, B, mb_size):
+                idx = perm[start:start + mb_size]
+                x = b_obs[idx]
+                if model.obs_norm is not None:
+                    x = model.obs_norm.normalize(x)
+                if spec.n_agent_ids:
+                    x = torch.cat([x, nn.functional.one_hot(b_ids[idx], N).float()], dim=-1)
+                dist = model.actor.distribution(x)
+                logp = model.actor.log_prob(dist, b_act[idx])
+                entropy = model.actor.entropy(dist).mean()
+                log_ratio = logp - b_logp[idx]
+                ratio = log_ratio.exp()
+                adv = b_adv[idx]
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(idx) > 1 else adv
+                policy_loss = -torch.min(ratio * adv, ratio.clamp(1 - args.clip_coef,
+                                                                  1 + args.clip_coef) * adv).mean()
+                v = model.critic(b_cin[idx])
+                v_loss = (v - b_target[idx]) ** 2
+                if args.value_clip > 0:
+                    v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-args.value_clip,
+                                                                            args.value_clip)
+                    v_loss = torch.max(v_loss, (v_clipped - b_target[idx]) ** 2)
+                value_loss = 0.5 * v_loss.mean()
+                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                with torch.no_grad():
+                    stats["policy_loss"].append(policy_loss.item())
+                    stats["value_loss"].append(value_loss.item())
+                    stats["entropy"].append(entropy.item())
+                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
+                    stats["clipfrac"].append(((ratio - 1).abs() > args.clip_coef).float().mean().item())
+
+        # ---- log and checkpoint -------------------------------------------------------------
+        wall = elapsed_before + time.time() - t_start
+        scalars = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}
+        scalars["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
+        scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
+        if episode_returns:
+            mean_ret = float(np.mean(episode_returns))
+            scalars["charts/episode_return"] = mean_ret
+            curve.append((global_step, wall, mean_ret))
+            recent = (recent + [mean_ret])[-10:]
+        logger.log(global_step, wall, scalars)
+        if bar is not None:
+            bar.update(E * T)
+            if recent:
+                bar.set_postfix(ret=f"{recent[-1]:.3f}")
+        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
+            data = _checkpoint(model, optimizer, args, env_kwargs, global_step, update + 1, wall)
+            atomic_torch_save(data, ckpt_path)
+    if bar is not None:
+        bar.close()
+    logger.close()
+    venv.close()
+    save_policy(run_dir / "policy.pt", model.actor, args.env, env_kwargs, model.obs_norm,
+                extra={"algo": "ctde", "critic": args.critic, "global_step": global_step})
+    return TrainResult(run_dir=run_dir, global_step=global_step,
+                       wall_time=elapsed_before + time.time() - t_start,
+                       final_return=float(np.mean(recent)) if recent else float("nan"), curve=curve)
+
+
+def policy_of(result: TrainResult) -> ActorPolicy:
+    """The trained policy of a finished run (deterministic actions)."""
+    from swarmzoo.agents.networks import load_policy
+
+    return load_policy(result.run_dir / "policy.pt")[0]
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    """CLI: ``swarmzoo train ctde --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
+    import tyro
+
+    args = tyro.cli(Args, args=argv, prog="swarmzoo train ctde",
+                    description=__doc__.split("\n\n")[0])
+    result = train(args)
+    print(f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
+          f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}")
+    return result

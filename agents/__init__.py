@@ -55,5 +55,6 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
             raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")
         return policy
-    raise ValueError(f"unknown policy {name!r}: use random, heuristic, pretrained, or a run folder "
-                     "/ policy file")
+    raise ValueError(
+        f"unknown policy {name!r}: use random, heuristic, pretrained, or a run folder / policy file"
+    )

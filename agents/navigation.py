@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-
 from swarmzoo.envs.core.arena import min_image
 from swarmzoo.envs.navigation import DISCRETE_DIRECTIONS, Navigation
 
@@ -26,8 +25,9 @@ class NavigationHeuristic:
         deadband: fraction of ``accel`` below which a discrete robot does nothing.
     """
 
-    def __init__(self, time_constant: float = 0.4, obstacle_margin: float = 0.1,
-                 deadband: float = 0.3) -> None:
+    def __init__(
+        self, time_constant: float = 0.4, obstacle_margin: float = 0.1, deadband: float = 0.3
+    ) -> None:
         self.time_constant = time_constant
         self.obstacle_margin = obstacle_margin
         self.deadband = deadband
@@ -85,6 +85,14 @@ class NavigationHeuristic:
         u = np.clip(u, -1.0, 1.0)
         if cfg.mpe_compat:
             z = np.zeros(u.shape[:2])
-            return np.stack([z, np.maximum(-u[..., 0], 0), np.maximum(u[..., 0], 0),
-                             np.maximum(-u[..., 1], 0), np.maximum(u[..., 1], 0)], axis=-1).astype(np.float32)
+            return np.stack(
+                [
+                    z,
+                    np.maximum(-u[..., 0], 0),
+                    np.maximum(u[..., 0], 0),
+                    np.maximum(-u[..., 1], 0),
+                    np.maximum(u[..., 1], 0),
+                ],
+                axis=-1,
+            ).astype(np.float32)
         return u.astype(np.float32)

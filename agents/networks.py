@@ -48,17 +48,33 @@ class ActorSpec:
     n_agent_ids: int = 0
 
     @classmethod
-    def from_spaces(cls, observation_space: spaces.Box, action_space: spaces.Space,
-                    hidden: tuple[int, ...] = (64, 64), n_agent_ids: int = 0) -> ActorSpec:
+    def from_spaces(
+        cls,
+        observation_space: spaces.Box,
+        action_space: spaces.Space,
+        hidden: tuple[int, ...] = (64, 64),
+        n_agent_ids: int = 0,
+    ) -> ActorSpec:
         if len(observation_space.shape) != 1:
             raise ValueError(f"observations must be flat vectors, got shape {observation_space.shape}")
         if isinstance(action_space, spaces.Discrete):
-            return cls(int(observation_space.shape[0]), "discrete", int(action_space.n),
-                       hidden=tuple(hidden), n_agent_ids=n_agent_ids)
+            return cls(
+                int(observation_space.shape[0]),
+                "discrete",
+                int(action_space.n),
+                hidden=tuple(hidden),
+                n_agent_ids=n_agent_ids,
+            )
         if isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
-            return cls(int(observation_space.shape[0]), "continuous", int(action_space.shape[0]),
-                       tuple(float(x) for x in action_space.low),
-                       tuple(float(x) for x in action_space.high), tuple(hidden), n_agent_ids)
+            return cls(
+                int(observation_space.shape[0]),
+                "continuous",
+                int(action_space.shape[0]),
+                tuple(float(x) for x in action_space.low),
+                tuple(float(x) for x in action_space.high),
+                tuple(hidden),
+                n_agent_ids,
+            )
         raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
 
 
@@ -155,8 +171,9 @@ class ActorPolicy:
     def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
         x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
         if x.shape[-1] != self.actor.spec.obs_dim:
-            raise ValueError(f"policy expects observations of size {self.actor.spec.obs_dim}, "
-                             f"got {x.shape[-1]}")
+            raise ValueError(
+                f"policy expects observations of size {self.actor.spec.obs_dim}, got {x.shape[-1]}"
+            )
         if self.obs_norm is not None:
             x = self.obs_norm.normalize(x)
         x = with_agent_ids(x, self.actor.spec.n_agent_ids)
@@ -195,25 +212,36 @@ def safe_load(path: str | Path) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises UnpicklingError/RuntimeError for unsafe content
-        raise ValueError(f"refusing to load {path}: it is not a plain tensor checkpoint "
-                         f"(loading it could execute code). Details: {err}") from err
+        raise ValueError(
+            f"refusing to load {path}: it is not a plain tensor checkpoint "
+            f"(loading it could execute code). Details: {err}"
+        ) from err
     if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
         raise ValueError(f"{path} is not a swarmzoo policy/checkpoint (format {POLICY_FORMAT})")
     return data
 
 
-def save_policy(path: str | Path, actor: Actor, env_id: str, env_kwargs: dict[str, Any],
-                obs_norm: Any = None, extra: dict[str, Any] | None = None) -> None:
+def save_policy(
+    path: str | Path,
+    actor: Actor,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    obs_norm: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Write a self-contained policy file: actor weights, its spec and the env it was trained on."""
-    atomic_torch_save({
-        "format": POLICY_FORMAT,
-        "actor_spec": asdict(actor.spec),
-        "actor": actor.state_dict(),
-        "obs_norm": None if obs_norm is None else obs_norm.state_dict(),
-        "env_id": env_id,
-        "env_kwargs": dict(env_kwargs),
-        **(extra or {}),
-    }, path)
+    atomic_torch_save(
+        {
+            "format": POLICY_FORMAT,
+            "actor_spec": asdict(actor.spec),
+            "actor": actor.state_dict(),
+            "obs_norm": None if obs_norm is None else obs_norm.state_dict(),
+            "env_id": env_id,
+            "env_kwargs": dict(env_kwargs),
+            **(extra or {}),
+        },
+        path,
+    )
 
 
 def load_policy(path: str | Path, deterministic: bool = True) -> tuple[ActorPolicy, dict[str, Any]]:

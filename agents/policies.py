@@ -14,7 +14,6 @@ from typing import Protocol
 
 import numpy as np
 from gymnasium import spaces
-
 from swarmzoo.envs.core.task import SwarmTask
 
 

@@ -36,8 +36,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch import nn
-
 from swarmzoo.agents.networks import (
     POLICY_FORMAT,
     Actor,
@@ -53,6 +51,7 @@ from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
+from torch import nn
 
 
 @dataclass
@@ -119,8 +118,15 @@ class Args:
     """torch intra-op threads (the env uses the other core)."""
 
     def __post_init__(self) -> None:
-        positive = ("total_steps", "num_envs", "rollout_steps", "epochs", "minibatches",
-                    "checkpoint_every", "torch_threads")
+        positive = (
+            "total_steps",
+            "num_envs",
+            "rollout_steps",
+            "epochs",
+            "minibatches",
+            "checkpoint_every",
+            "torch_threads",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -176,8 +182,15 @@ class CTDEModel(nn.Module):
         return self.value_norm.denormalize(v) if self.value_norm is not None else v
 
 
-def _checkpoint(model: CTDEModel, optimizer: torch.optim.Optimizer, args: Args, env_kwargs: dict,
-                global_step: int, update: int, elapsed: float) -> dict[str, Any]:
+def _checkpoint(
+    model: CTDEModel,
+    optimizer: torch.optim.Optimizer,
+    args: Args,
+    env_kwargs: dict,
+    global_step: int,
+    update: int,
+    elapsed: float,
+) -> dict[str, Any]:
     return {
         "format": POLICY_FORMAT,
         "algo": "ctde",
@@ -203,8 +216,12 @@ def train(args: Args) -> TrainResult:
     run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "ctde", args.seed)
     venv = make_training_env(args.env, args.num_envs, env_kwargs)
     E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
-    spec = ActorSpec.from_spaces(venv.single_observation_space, venv.single_action_space,
-                                 tuple(args.hidden), N if args.agent_ids else 0)
+    spec = ActorSpec.from_spaces(
+        venv.single_observation_space,
+        venv.single_action_space,
+        tuple(args.hidden),
+        N if args.agent_ids else 0,
+    )
     obs_dim = spec.obs_dim
     central = args.critic == "central"
     state_dim = int(np.prod(venv.state_space.shape)) if central else 0
@@ -236,7 +253,8 @@ def train(args: Args) -> TrainResult:
     act_shape = () if spec.action_kind == "discrete" else (spec.action_dim,)
     buf_act = torch.zeros(T, E, N, *act_shape)
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
-        torch.zeros(T, E, N) for _ in range(7))
+        torch.zeros(T, E, N) for _ in range(7)
+    )
 
     curve: list[tuple[int, float, float]] = []
     recent: list[float] = []
@@ -245,8 +263,13 @@ def train(args: Args) -> TrainResult:
     if args.progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_updates * E * T, initial=global_step, unit="step", dynamic_ncols=True,
-                   desc=f"ctde/{'mappo' if central else 'ippo'} {args.env}")
+        bar = tqdm(
+            total=n_updates * E * T,
+            initial=global_step,
+            unit="step",
+            dynamic_ncols=True,
+            desc=f"ctde/{'mappo' if central else 'ippo'} {args.env}",
+        )
 
     for update in range(start_update, n_updates):
         if args.anneal_lr:
@@ -274,8 +297,9 @@ def train(args: Args) -> TrainResult:
             if finished.any():
                 ids = np.flatnonzero(finished)
                 final_obs = torch.as_tensor(infos["final_obs"][ids], dtype=torch.float32)
-                final_state = (torch.as_tensor(infos["final_state"][ids], dtype=torch.float32)
-                               if central else None)
+                final_state = (
+                    torch.as_tensor(infos["final_state"][ids], dtype=torch.float32) if central else None
+                )
                 with torch.no_grad():
                     buf_next_val[t, ids] = model.value(model.critic_input(final_obs, final_state))
                 episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
@@ -290,8 +314,9 @@ def train(args: Args) -> TrainResult:
         within = torch.cat([buf_val[1:], last_value[None]])
         reset_rows = buf_done.bool()
         buf_next_val = torch.where(reset_rows, buf_next_val, within)
-        advantages, returns = compute_gae(buf_rew, buf_val, buf_next_val, buf_term, buf_done,
-                                          args.gamma, args.gae_lambda)
+        advantages, returns = compute_gae(
+            buf_rew, buf_val, buf_next_val, buf_term, buf_done, args.gamma, args.gae_lambda
+        )
         buf_next_val = torch.zeros(T, E, N)
 
         # ---- update -------------------------------------------------------------------------
@@ -312,12 +337,13 @@ def train(args: Args) -> TrainResult:
             b_target, b_val_old = b_ret, buf_val.reshape(-1)[mask]
         B = b_obs.shape[0]
         mb_size = max(1, B // args.minibatches)
-        stats: dict[str, list[float]] = {k: [] for k in ("policy_loss", "value_loss", "entropy",
-                                                         "approx_kl", "clipfrac")}
+        stats: dict[str, list[float]] = {
+            k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
+        }
         for _ in range(args.epochs):
             perm = torch.as_tensor(rng.permutation(B))
             for start in range(0, B, mb_size):
-                idx = perm[start:start + mb_size]
+                idx = perm[start : start + mb_size]
                 x = b_obs[idx]
                 if model.obs_norm is not None:
                     x = model.obs_norm.normalize(x)
@@ -330,13 +356,13 @@ def train(args: Args) -> TrainResult:
                 ratio = log_ratio.exp()
                 adv = b_adv[idx]
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(idx) > 1 else adv
-                policy_loss = -torch.min(ratio * adv, ratio.clamp(1 - args.clip_coef,
-                                                                  1 + args.clip_coef) * adv).mean()
+                policy_loss = -torch.min(
+                    ratio * adv, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * adv
+                ).mean()
                 v = model.critic(b_cin[idx])
                 v_loss = (v - b_target[idx]) ** 2
                 if args.value_clip > 0:
-                    v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-args.value_clip,
-                                                                            args.value_clip)
+                    v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-args.value_clip, args.value_clip)
                     v_loss = torch.max(v_loss, (v_clipped - b_target[idx]) ** 2)
                 value_loss = 0.5 * v_loss.mean()
                 loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
@@ -373,11 +399,21 @@ def train(args: Args) -> TrainResult:
         bar.close()
     logger.close()
     venv.close()
-    save_policy(run_dir / "policy.pt", model.actor, args.env, env_kwargs, model.obs_norm,
-                extra={"algo": "ctde", "critic": args.critic, "global_step": global_step})
-    return TrainResult(run_dir=run_dir, global_step=global_step,
-                       wall_time=elapsed_before + time.time() - t_start,
-                       final_return=float(np.mean(recent)) if recent else float("nan"), curve=curve)
+    save_policy(
+        run_dir / "policy.pt",
+        model.actor,
+        args.env,
+        env_kwargs,
+        model.obs_norm,
+        extra={"algo": "ctde", "critic": args.critic, "global_step": global_step},
+    )
+    return TrainResult(
+        run_dir=run_dir,
+        global_step=global_step,
+        wall_time=elapsed_before + time.time() - t_start,
+        final_return=float(np.mean(recent)) if recent else float("nan"),
+        curve=curve,
+    )
 
 
 def policy_of(result: TrainResult) -> ActorPolicy:
@@ -391,9 +427,10 @@ def main(argv: list[str] | None = None) -> TrainResult:
     """CLI: ``swarmzoo train ctde --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
     import tyro
 
-    args = tyro.cli(Args, args=argv, prog="swarmzoo train ctde",
-                    description=__doc__.split("\n\n")[0])
+    args = tyro.cli(Args, args=argv, prog="swarmzoo train ctde", description=__doc__.split("\n\n")[0])
     result = train(args)
-    print(f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
-          f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}")
+    print(
+        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
+        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
+    )
     return result

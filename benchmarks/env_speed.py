@@ -80,13 +80,15 @@ def measure_mpe2(n_agents: int, seconds: float, repeats: int) -> Timing:
         if not env.agents:
             env.reset()
 
-    steps = calibrate_steps(step, lambda s: random_dict_actions(env, s, 1), seconds,
-                            min_steps=5, max_steps=200_000)
+    steps = calibrate_steps(
+        step, lambda s: random_dict_actions(env, s, 1), seconds, min_steps=5, max_steps=200_000
+    )
     return time_parallel_env(env, random_dict_actions(env, steps), repeats)
 
 
-def measure_vmas(n_envs: int, n_agents: int, seconds: float, repeats: int,
-                 torch_threads: int | None = None) -> Timing:
+def measure_vmas(
+    n_envs: int, n_agents: int, seconds: float, repeats: int, torch_threads: int | None = None
+) -> Timing:
     """VMAS ``navigation`` on CPU with discrete actions, reset every ``MAX_CYCLES_VECTOR``
     steps (all copies end together), like swarmzoo's vector face. ``torch_threads`` None keeps
     torch's default (one per core)."""
@@ -96,8 +98,15 @@ def measure_vmas(n_envs: int, n_agents: int, seconds: float, repeats: int,
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
 
-    env = vmas.make_env("navigation", num_envs=n_envs, device="cpu", continuous_actions=False,
-                        n_agents=n_agents, seed=0, max_steps=MAX_CYCLES_VECTOR)
+    env = vmas.make_env(
+        "navigation",
+        num_envs=n_envs,
+        device="cpu",
+        continuous_actions=False,
+        n_agents=n_agents,
+        seed=0,
+        max_steps=MAX_CYCLES_VECTOR,
+    )
     env.reset()
     n_actions = int(env.action_space[0].n)
     counter = [0]
@@ -131,19 +140,22 @@ def run_measurement(spec: dict[str, Any]) -> dict[str, Any]:
     elif what == "mpe2":
         t = measure_mpe2(spec["n_agents"], seconds, repeats)
     elif what == "vmas":
-        t = measure_vmas(spec["n_envs"], spec["n_agents"], seconds, repeats,
-                         spec.get("torch_threads"))
+        t = measure_vmas(spec["n_envs"], spec["n_agents"], seconds, repeats, spec.get("torch_threads"))
     else:
         raise ValueError(f"unknown measurement {what!r}")
-    return {"steps": t.steps, "agent_steps_per_s": t.agent_steps_per_s,
-            "env_steps_per_s": t.env_steps_per_s,
-            "median_agent_steps_per_s": t.agent_steps_per_s * t.seconds / t.median_seconds}
+    return {
+        "steps": t.steps,
+        "agent_steps_per_s": t.agent_steps_per_s,
+        "env_steps_per_s": t.env_steps_per_s,
+        "median_agent_steps_per_s": t.agent_steps_per_s * t.seconds / t.median_seconds,
+    }
 
 
 def in_subprocess(spec: dict[str, Any]) -> dict[str, Any]:
     """:func:`run_measurement` in a fresh Python process."""
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"measurement {spec} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -195,21 +207,29 @@ def verdict(ok: bool | None) -> str:
 
 
 def build_tables(results: dict[str, list[dict[str, Any]]]) -> str:
-    lines = ["### PettingZoo face: `mpe_spread` preset vs mpe2 `simple_spread_v3` (agent-steps/s)",
-             "",
-             "| N | swarmzoo | mpe2 | ratio | target | result |",
-             "|---:|---:|---:|---:|---|---|"]
+    lines = [
+        "### PettingZoo face: `mpe_spread` preset vs mpe2 `simple_spread_v3` (agent-steps/s)",
+        "",
+        "| N | swarmzoo | mpe2 | ratio | target | result |",
+        "|---:|---:|---:|---:|---|---|",
+    ]
     for r in results["parallel"]:
         ours, peer = r["ours"]["agent_steps_per_s"], r["peer"] and r["peer"]["agent_steps_per_s"]
         need = {3: 4.0, 100: 100.0}.get(r["n_agents"])
         ok = None if need is None or not peer else ours / peer >= need
         target = f">= {need:g}x mpe2" if need else "-"
-        lines.append(f"| {r['n_agents']} | {fmt(ours)} | {fmt(peer)} | {ratio(ours, peer)} | "
-                     f"{target} | {verdict(ok) if need else '-'} |")
-    lines += ["", "### Vector face: `make_vec(\"navigation-v0\", E)` vs VMAS `navigation` on "
-              "CPU, discrete actions (agent-steps/s)", "",
-              "| E | N | swarmzoo | VMAS | ratio | target | result |",
-              "|---:|---:|---:|---:|---:|---|---|"]
+        lines.append(
+            f"| {r['n_agents']} | {fmt(ours)} | {fmt(peer)} | {ratio(ours, peer)} | "
+            f"{target} | {verdict(ok) if need else '-'} |"
+        )
+    lines += [
+        "",
+        '### Vector face: `make_vec("navigation-v0", E)` vs VMAS `navigation` on '
+        "CPU, discrete actions (agent-steps/s)",
+        "",
+        "| E | N | swarmzoo | VMAS | ratio | target | result |",
+        "|---:|---:|---:|---:|---:|---|---|",
+    ]
     for r in results["vector"]:
         ours, peer = r["ours"]["agent_steps_per_s"], r["peer"] and r["peer"]["agent_steps_per_s"]
         if (r["n_envs"], r["n_agents"]) == (1024, 3):
@@ -217,16 +237,24 @@ def build_tables(results: dict[str, list[dict[str, Any]]]) -> str:
             ok = ours >= 5e6 and (not peer or ours >= 2 * peer)
         else:
             target, ok = ">= 2x VMAS", None if not peer else ours >= 2 * peer
-        lines.append(f"| {r['n_envs']} | {r['n_agents']} | {fmt(ours)} | {fmt(peer)} | "
-                     f"{ratio(ours, peer)} | {target} | {verdict(ok)} |")
-    lines += ["", "### Scale: 1,000 robots, k-nearest sensing, one env (env-steps/s)", "",
-              "| face | env-steps/s | agent-steps/s | target | result |",
-              "|---|---:|---:|---|---|"]
+        lines.append(
+            f"| {r['n_envs']} | {r['n_agents']} | {fmt(ours)} | {fmt(peer)} | "
+            f"{ratio(ours, peer)} | {target} | {verdict(ok)} |"
+        )
+    lines += [
+        "",
+        "### Scale: 1,000 robots, k-nearest sensing, one env (env-steps/s)",
+        "",
+        "| face | env-steps/s | agent-steps/s | target | result |",
+        "|---|---:|---:|---|---|",
+    ]
     for r in results["scale"]:
         ours = r["ours"]
-        lines.append(f"| {r['face']} | {fmt(ours['env_steps_per_s'])} | "
-                     f"{fmt(ours['agent_steps_per_s'])} | >= 200 env-steps/s | "
-                     f"{verdict(ours['env_steps_per_s'] >= 200)} |")
+        lines.append(
+            f"| {r['face']} | {fmt(ours['env_steps_per_s'])} | "
+            f"{fmt(ours['agent_steps_per_s'])} | >= 200 env-steps/s | "
+            f"{verdict(ours['env_steps_per_s'] >= 200)} |"
+        )
     return "\n".join(lines)
 
 
@@ -248,8 +276,9 @@ def main(args: Args) -> None:
         return
     seconds, repeats = (0.15, 1) if args.quick else (args.seconds, args.repeats)
     pz_sizes = (3, 100) if args.quick else (3, 10, 30, 100)
-    vec_sizes = ((64, 3), (1024, 3)) if args.quick else ((1, 3), (64, 3), (1024, 3), (1, 10),
-                                                         (64, 10), (1024, 10))
+    vec_sizes = (
+        ((64, 3), (1024, 3)) if args.quick else ((1, 3), (64, 3), (1024, 3), (1, 10), (64, 10), (1024, 10))
+    )
     base = {"seconds": seconds, "repeats": repeats}
 
     def measure(what: str, **spec: Any) -> dict[str, Any]:
@@ -259,46 +288,62 @@ def main(args: Args) -> None:
 
     results: dict[str, list[dict[str, Any]]] = {"parallel": [], "vector": [], "scale": []}
     for n in pz_sizes:
-        results["parallel"].append({
-            "n_agents": n,
-            "ours": measure("swarmzoo-parallel", n_agents=n, kwargs={"preset": "mpe_spread"}),
-            "peer": measure("mpe2", n_agents=n) if args.peers else None,
-        })
+        results["parallel"].append(
+            {
+                "n_agents": n,
+                "ours": measure("swarmzoo-parallel", n_agents=n, kwargs={"preset": "mpe_spread"}),
+                "peer": measure("mpe2", n_agents=n) if args.peers else None,
+            }
+        )
     for e, n in vec_sizes:
         peer = None
         if args.peers:  # VMAS's best of torch's default threads and one thread
-            peer = max((measure("vmas", n_envs=e, n_agents=n, torch_threads=threads)
-                        for threads in (None, 1)), key=lambda r: r["agent_steps_per_s"])
-        results["vector"].append({
-            "n_envs": e, "n_agents": n,
-            "ours": measure("swarmzoo-vector", n_envs=e, n_agents=n),
-            "peer": peer,
-        })
-    results["scale"].append({"face": "vector (`make_vec(..., 1, n_agents=1000)`)",
-                             "ours": measure("swarmzoo-vector", n_envs=1, n_agents=1000)})
-    results["scale"].append({"face": "PettingZoo (`make(..., n_agents=1000)`)",
-                             "ours": measure("swarmzoo-parallel", n_agents=1000)})
+            peer = max(
+                (measure("vmas", n_envs=e, n_agents=n, torch_threads=threads) for threads in (None, 1)),
+                key=lambda r: r["agent_steps_per_s"],
+            )
+        results["vector"].append(
+            {
+                "n_envs": e,
+                "n_agents": n,
+                "ours": measure("swarmzoo-vector", n_envs=e, n_agents=n),
+                "peer": peer,
+            }
+        )
+    results["scale"].append(
+        {
+            "face": "vector (`make_vec(..., 1, n_agents=1000)`)",
+            "ours": measure("swarmzoo-vector", n_envs=1, n_agents=1000),
+        }
+    )
+    results["scale"].append(
+        {
+            "face": "PettingZoo (`make(..., n_agents=1000)`)",
+            "ours": measure("swarmzoo-parallel", n_agents=1000),
+        }
+    )
 
     tables = build_tables(results)
     command = " ".join(["python", "benchmarks/env_speed.py", *sys.argv[1:]])
     info = machine_info()
     if hasattr(os, "getloadavg"):  # other work on the machine slows every measurement
-        info["load average (1, 5, 15 min) at the end"] = ", ".join(
-            f"{x:.2f}" for x in os.getloadavg())
-    section = "\n".join([
-        "## Env speed (`benchmarks/env_speed.py`)",
-        "",
-        f"Command: `{command}`  ",
-        f"Date: {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}  ",
-        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()),
-        "",
-        f"Method: actions pre-sampled outside the timed loops; episode-end resets timed; each "
-        f"measurement in a fresh process; best of {repeats} repeat(s) of ~{seconds:g} s "
-        "(timeit's advice: on a shared machine noise only ever slows a run down). VMAS: the "
-        "better of torch's default thread count and one thread. swarmzoo runs on one core.",
-        "",
-        tables,
-    ])
+        info["load average (1, 5, 15 min) at the end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    section = "\n".join(
+        [
+            "## Env speed (`benchmarks/env_speed.py`)",
+            "",
+            f"Command: `{command}`  ",
+            f"Date: {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}  ",
+            "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()),
+            "",
+            f"Method: actions pre-sampled outside the timed loops; episode-end resets timed; each "
+            f"measurement in a fresh process; best of {repeats} repeat(s) of ~{seconds:g} s "
+            "(timeit's advice: on a shared machine noise only ever slows a run down). VMAS: the "
+            "better of torch's default thread count and one thread. swarmzoo runs on one core.",
+            "",
+            tables,
+        ]
+    )
     print()
     print(tables)
     if args.out is not None:

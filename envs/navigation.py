@@ -78,7 +78,6 @@ from typing import Literal
 
 import numpy as np
 from gymnasium import spaces
-
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import BOUNDARIES, Arena, apply_walls, min_image
 from swarmzoo.envs.core.factories import make_factories
@@ -102,6 +101,7 @@ from swarmzoo.envs.core.physics import (
 from swarmzoo.envs.core.rng import BatchRNG
 from swarmzoo.envs.core.scratch import Scratch
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+
 from swarmzoo.registry import register
 
 # Unit force direction of each discrete action: no-op, -x, +x, -y, +y.
@@ -188,8 +188,15 @@ class Config:
         check_positive_int("k_robots", self.k_robots, minimum=0)
         check_positive_int("k_obstacles", self.k_obstacles, minimum=0)
         check_positive_int("max_cycles", self.max_cycles)
-        for name in ("obstacle_radius", "robot_radius", "goal_radius", "accel", "dt", "mass",
-                     "contact_margin"):
+        for name in (
+            "obstacle_radius",
+            "robot_radius",
+            "goal_radius",
+            "accel",
+            "dt",
+            "mass",
+            "contact_margin",
+        ):
             check_number(name, getattr(self, name), low=0.0, low_open=True)
         check_number("arena_width", self.arena_width, low=0.0, low_open=True, allow_none=True)
         check_number("arena_height", self.arena_height, low=0.0, low_open=True, allow_none=True)
@@ -209,8 +216,9 @@ class Config:
         arena = self.arena
         inner = (arena.width - 2 * self.robot_radius, arena.height - 2 * self.robot_radius)
         if self.boundary == "walls" and min(inner) <= 0:
-            raise ValueError(f"robot_radius={self.robot_radius} does not fit in a "
-                             f"{arena.width} x {arena.height} arena")
+            raise ValueError(
+                f"robot_radius={self.robot_radius} does not fit in a {arena.width} x {arena.height} arena"
+            )
         clearance = self.obstacle_radius + self.robot_radius
         fill = self.n_obstacles * np.pi * clearance**2 / arena.area
         if fill > MAX_OBSTACLE_FILL:
@@ -235,9 +243,14 @@ class Config:
 
     @cached_property
     def physics(self) -> PointMassParams:
-        return PointMassParams(dt=self.dt, damping=self.damping, mass=self.mass,
-                               max_speed=self.max_speed, contact_force=self.contact_force,
-                               contact_margin=self.contact_margin)
+        return PointMassParams(
+            dt=self.dt,
+            damping=self.damping,
+            mass=self.mass,
+            max_speed=self.max_speed,
+            contact_force=self.contact_force,
+            contact_margin=self.contact_margin,
+        )
 
 
 # -- the task's pure functions ---------------------------------------------------------------
@@ -271,14 +284,17 @@ def spawn_obstacles(rng: BatchRNG, env_ids: np.ndarray, cfg: Config) -> np.ndarr
             if placed == n:
                 break
         else:
-            raise RuntimeError(f"could not place {n} obstacles of radius {cfg.obstacle_radius} "
-                               f"{min_gap - 2 * cfg.obstacle_radius:g} apart in a {arena.width:g} x "
-                               f"{arena.height:g} arena; use fewer or smaller obstacles")
+            raise RuntimeError(
+                f"could not place {n} obstacles of radius {cfg.obstacle_radius} "
+                f"{min_gap - 2 * cfg.obstacle_radius:g} apart in a {arena.width:g} x "
+                f"{arena.height:g} arena; use fewer or smaller obstacles"
+            )
     return out
 
 
-def spawn_free_points(rng: BatchRNG, env_ids: np.ndarray, count: int, cfg: Config,
-                      obstacles: np.ndarray, clearance: float) -> np.ndarray:
+def spawn_free_points(
+    rng: BatchRNG, env_ids: np.ndarray, count: int, cfg: Config, obstacles: np.ndarray, clearance: float
+) -> np.ndarray:
     """Uniform points ``(len(env_ids), count, 2)`` at least ``clearance`` from obstacle surfaces
     (minimum image on a torus); points that land too close are redrawn."""
     arena = cfg.arena
@@ -299,8 +315,9 @@ def spawn_free_points(rng: BatchRNG, env_ids: np.ndarray, count: int, cfg: Confi
                 break
             pts[row, bad] = gen.uniform(-half, half, size=(int(bad.sum()), 2))
         else:
-            raise RuntimeError("could not place robots/goals clear of the obstacles; use fewer or "
-                               "smaller obstacles")
+            raise RuntimeError(
+                "could not place robots/goals clear of the obstacles; use fewer or smaller obstacles"
+            )
     return pts
 
 
@@ -320,9 +337,15 @@ def goal_distances(pos: np.ndarray, goals: np.ndarray, arena: Arena) -> np.ndarr
     return np.ascontiguousarray(knn(goals, pos, 1, arena).dist[..., 0])
 
 
-def observe_local(pos, vel, goals, obstacles, cfg: Config,
-                  goals_seen: tuple[np.ndarray, np.ndarray] | None = None,
-                  scratch: Scratch | None = None) -> np.ndarray:
+def observe_local(
+    pos,
+    vel,
+    goals,
+    obstacles,
+    cfg: Config,
+    goals_seen: tuple[np.ndarray, np.ndarray] | None = None,
+    scratch: Scratch | None = None,
+) -> np.ndarray:
     """The default observation layout, ``(E, N, D)`` float32 (see the module docstring).
 
     ``goals_seen`` saves sensing the goals when the caller already has them: the ``k_goals``
@@ -334,21 +357,22 @@ def observe_local(pos, vel, goals, obstacles, cfg: Config,
     # Built feature-major, (D, N, E), where every feature is one contiguous block, then
     # transposed once (cheaper than many strided writes into the (E, N, D) result).
     shape = (4 + 3 * cfg.k_goals + 3 * cfg.k_robots + 4 * cfg.k_obstacles, N, E)
-    obs, new = (np.empty(shape, np.float32), True) if scratch is None else (
-        scratch.buffer("obs", shape, np.float32))
+    obs, new = (
+        (np.empty(shape, np.float32), True) if scratch is None else (scratch.buffer("obs", shape, np.float32))
+    )
     obs[0:2] = vel.T
     obs[2:4] = pos.T
     # Without a sensing radius the valid flags, obstacle radii and empty slots are the same every
     # step, so a reused buffer keeps them and only the offsets of filled slots are rewritten.
     static = r is None and not new
+
     def goals_sensed() -> tuple[np.ndarray, np.ndarray]:
         if goals_seen is not None:
             return goals_seen
         return nearest_offsets(pos, goals, cfg.k_goals, arena, radius=r, scratch=scratch)
 
     def robots_sensed() -> tuple[np.ndarray, np.ndarray]:
-        return nearest_offsets(pos, pos, cfg.k_robots, arena, radius=r, exclude_self=True,
-                               scratch=scratch)
+        return nearest_offsets(pos, pos, cfg.k_robots, arena, radius=r, exclude_self=True, scratch=scratch)
 
     def obstacles_sensed() -> tuple[np.ndarray, np.ndarray]:
         return nearest_offsets(pos, obstacles, cfg.k_obstacles, arena, radius=r)
@@ -360,7 +384,7 @@ def observe_local(pos, vel, goals, obstacles, cfg: Config,
     )
     start = 4
     for sense, k, candidates, width in sensors:  # one at a time: few large temporaries alive
-        slots = obs[start:start + width * k].reshape(k, width, N, E)  # (slot, feature, N, E)
+        slots = obs[start : start + width * k].reshape(k, width, N, E)  # (slot, feature, N, E)
         start += width * k
         filled = min(k, candidates)
         if static and filled == 0:
@@ -402,9 +426,9 @@ def observe_mpe(pos, vel, goals, goal_pairs: Pairwise | None = None) -> np.ndarr
     obs = np.zeros((4 + 2 * G + 4 * (N - 1), N, E), dtype=np.float32)
     obs[0:2] = vel.T
     obs[2:4] = p
-    obs[4:4 + 2 * G].reshape(G, 2, N, E)[...] = goal_rel.transpose(1, 0, 2, 3)
+    obs[4 : 4 + 2 * G].reshape(G, 2, N, E)[...] = goal_rel.transpose(1, 0, 2, 3)
     start = 4 + 2 * G
-    obs[start:start + 2 * (N - 1)].reshape(N - 1, 2, N, E)[...] = others.transpose(1, 0, 2, 3)
+    obs[start : start + 2 * (N - 1)].reshape(N - 1, 2, N, E)[...] = others.transpose(1, 0, 2, 3)
     return obs.T.copy()
 
 
@@ -429,18 +453,30 @@ class Navigation(SwarmTask):
     Config = Config
     PRESETS = {
         "mpe_spread": dict(
-            arena_width=2.0, arena_height=2.0, boundary="none", robot_radius=0.15,
-            goal_radius=0.1, shared_reward="sum", max_cycles=25, mpe_compat=True,
+            arena_width=2.0,
+            arena_height=2.0,
+            boundary="none",
+            robot_radius=0.15,
+            goal_radius=0.1,
+            shared_reward="sum",
+            max_cycles=25,
+            mpe_compat=True,
         ),
     }
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
-        if cfg.mpe_compat and (cfg.n_goals not in (None, cfg.n_agents) or cfg.n_obstacles
-                               or cfg.boundary == "torus" or cfg.sensing_radius is not None):
-            raise ValueError("mpe_compat (preset 'mpe_spread') needs n_goals = n_agents, no "
-                             "obstacles, no torus and no sensing_radius")
+        if cfg.mpe_compat and (
+            cfg.n_goals not in (None, cfg.n_agents)
+            or cfg.n_obstacles
+            or cfg.boundary == "torus"
+            or cfg.sensing_radius is not None
+        ):
+            raise ValueError(
+                "mpe_compat (preset 'mpe_spread') needs n_goals = n_agents, no "
+                "obstacles, no torus and no sensing_radius"
+            )
         self.arena = cfg.arena
         self.physics = cfg.physics
         E, N, G, O = n_envs, cfg.n_agents, cfg.goals, cfg.n_obstacles
@@ -462,8 +498,7 @@ class Navigation(SwarmTask):
         self._never_terminated.setflags(write=False)
         # Work memory per call site, worth its bookkeeping only for big batches (see scratch.py).
         big = E * N >= SCRATCH_MIN_ROBOTS
-        self._scratch = {site: Scratch() if big else None
-                         for site in ("obs", "goals", "contacts", "forces")}
+        self._scratch = {site: Scratch() if big else None for site in ("obs", "goals", "contacts", "forces")}
         if cfg.mpe_compat:
             obs_dim = 4 + 2 * G + 4 * (N - 1)
             state_dim = N * obs_dim
@@ -488,14 +523,13 @@ class Navigation(SwarmTask):
         if cfg.n_obstacles == 0:
             # Without rejection sampling, robots then goals in one draw per env copy (the same
             # numbers as two draws, at half the per-copy generator calls).
-            points = spawn_free_points(self.rng, env_ids, N + cfg.goals, cfg, obstacles,
-                                       cfg.robot_radius)
+            points = spawn_free_points(self.rng, env_ids, N + cfg.goals, cfg, obstacles, cfg.robot_radius)
             self.pos[env_ids], self.goals[env_ids] = points[:, :N], points[:, N:]
         else:
-            self.pos[env_ids] = spawn_free_points(self.rng, env_ids, N, cfg, obstacles,
-                                                  cfg.robot_radius)
-            self.goals[env_ids] = spawn_free_points(self.rng, env_ids, cfg.goals, cfg, obstacles,
-                                                    cfg.robot_radius)
+            self.pos[env_ids] = spawn_free_points(self.rng, env_ids, N, cfg, obstacles, cfg.robot_radius)
+            self.goals[env_ids] = spawn_free_points(
+                self.rng, env_ids, cfg.goals, cfg, obstacles, cfg.robot_radius
+            )
         self.vel[env_ids] = 0.0
         self._contacts()
 
@@ -503,12 +537,14 @@ class Navigation(SwarmTask):
         """Contact forces and overlaps of the current state (used for this step's reward and
         the next step's dynamics, so each is computed once)."""
         cfg = self.config
-        robot_force, hits = robot_contacts(self.pos, cfg.robot_radius, self.physics, self.arena,
-                                           self._scratch["contacts"])
+        robot_force, hits = robot_contacts(
+            self.pos, cfg.robot_radius, self.physics, self.arena, self._scratch["contacts"]
+        )
         forces = [robot_force]
         if cfg.n_obstacles:
-            push, obstacle_hits = obstacle_contacts(self.pos, cfg.robot_radius, self.obstacles,
-                                                    self.obstacle_radius, self.physics, self.arena)
+            push, obstacle_hits = obstacle_contacts(
+                self.pos, cfg.robot_radius, self.obstacles, self.obstacle_radius, self.physics, self.arena
+            )
             forces.append(push)
             hits = hits + obstacle_hits
         self._contact_forces, self.collisions = forces, hits
@@ -529,8 +565,7 @@ class Navigation(SwarmTask):
             cfg = self.config
             pairs = self._goal_pairwise()
             if pairs is not None:
-                self._goals_seen = pairs.offsets(cfg.k_goals, cfg.sensing_radius,
-                                                 self._scratch["goals"])
+                self._goals_seen = pairs.offsets(cfg.k_goals, cfg.sensing_radius, self._scratch["goals"])
             else:
                 seen = knn(self.pos, self.goals, cfg.k_goals, self.arena, cfg.sensing_radius)
                 self._goals_seen = seen.delta.T, seen.mask.T
@@ -538,14 +573,21 @@ class Navigation(SwarmTask):
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
-        force = total_force(action_forces(actions, cfg), *self._contact_forces,
-                            scratch=self._scratch["forces"])
+        force = total_force(
+            action_forces(actions, cfg), *self._contact_forces, scratch=self._scratch["forces"]
+        )
         prev_pos = self.pos
-        self.pos, self.vel = integrate(self.pos, self.vel, force, self.physics, self.arena,
-                                       cfg.robot_radius)
+        self.pos, self.vel = integrate(self.pos, self.vel, force, self.physics, self.arena, cfg.robot_radius)
         if cfg.n_obstacles:
-            if block_obstacles(prev_pos, self.pos, self.vel, cfg.robot_radius, self.obstacles,
-                               self.obstacle_radius, self.arena).any():
+            if block_obstacles(
+                prev_pos,
+                self.pos,
+                self.vel,
+                cfg.robot_radius,
+                self.obstacles,
+                self.obstacle_radius,
+                self.arena,
+            ).any():
                 apply_walls(self.pos, self.vel, cfg.robot_radius, self.arena)
         # Rewards and metrics are taken on the new state, as in MPE.
         self._contacts()
@@ -567,8 +609,7 @@ class Navigation(SwarmTask):
         total = _sum_over_goals(goal_dist_t)
         shared = -(total if cfg.shared_reward == "sum" else total / cfg.goals)
         local_t = -cfg.collision_penalty * hits.T  # (N, E)
-        rewards = np.ascontiguousarray(
-            ((1.0 - cfg.local_ratio) * shared + cfg.local_ratio * local_t).T)
+        rewards = np.ascontiguousarray(((1.0 - cfg.local_ratio) * shared + cfg.local_ratio * local_t).T)
         occupied = np.add.reduce(goal_dist_t < cfg.goal_radius, axis=0)
         success = occupied == cfg.goals
         if cfg.terminate_on_success:
@@ -588,16 +629,27 @@ class Navigation(SwarmTask):
             if self.config.mpe_compat:
                 self._obs = observe_mpe(self.pos, self.vel, self.goals, self._goal_pairwise())
             else:
-                self._obs = observe_local(self.pos, self.vel, self.goals, self.obstacles,
-                                          self.config, self._sense_goals(), self._scratch["obs"])
+                self._obs = observe_local(
+                    self.pos,
+                    self.vel,
+                    self.goals,
+                    self.obstacles,
+                    self.config,
+                    self._sense_goals(),
+                    self._scratch["obs"],
+                )
         return self._obs
 
     def state(self) -> np.ndarray:
         E = self.n_envs
         if self.config.mpe_compat:
             return self.observe().reshape(E, -1)
-        parts = [self.pos, self.vel, self.goals,
-                 np.concatenate([self.obstacles, self.obstacle_radius[..., None]], axis=-1)]
+        parts = [
+            self.pos,
+            self.vel,
+            self.goals,
+            np.concatenate([self.obstacles, self.obstacle_radius[..., None]], axis=-1),
+        ]
         return np.concatenate([p.reshape(E, -1) for p in parts], axis=1).astype(np.float32)
 
     def draw(self, renderer, env_index: int) -> None:
@@ -610,13 +662,16 @@ class Navigation(SwarmTask):
             renderer.circles(self.obstacles[e], self.obstacle_radius[e], colors.OBSTACLE)
         if cfg.sensing_radius is not None:
             renderer.circles(self.pos[e], cfg.sensing_radius, (205, 215, 240), width=1)
-        occupied = knn(self.goals[e:e + 1], self.pos[e:e + 1], 1, self.arena).dist[0, :, 0] < cfg.goal_radius
+        occupied = (
+            knn(self.goals[e : e + 1], self.pos[e : e + 1], 1, self.arena).dist[0, :, 0] < cfg.goal_radius
+        )
         renderer.circles(self.goals[e], cfg.goal_radius, (250, 230, 200))
         robot_colors = np.where(self.collisions[e][:, None] > 0, colors.COLLISION, colors.ROBOT)
         renderer.robots(self.pos[e], self.vel[e], cfg.robot_radius, robot_colors)
         # Goal marks on top, so an occupied goal (green) stays visible under its robot.
-        renderer.crosses(self.goals[e], cfg.goal_radius,
-                         np.where(occupied[:, None], colors.GOAL_DONE, colors.GOAL))
+        renderer.crosses(
+            self.goals[e], cfg.goal_radius, np.where(occupied[:, None], colors.GOAL_DONE, colors.GOAL)
+        )
 
 
 parallel_env, raw_env, env, vector_env = make_factories(Navigation)

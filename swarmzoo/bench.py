@@ -66,8 +66,13 @@ def time_loop(step: Callable[[Any], Any], actions: Sequence[Any], repeats: int =
     return times
 
 
-def calibrate_steps(step: Callable[[Any], Any], sample: Callable[[int], Sequence[Any]],
-                    seconds: float, min_steps: int, max_steps: int) -> int:
+def calibrate_steps(
+    step: Callable[[Any], Any],
+    sample: Callable[[int], Sequence[Any]],
+    seconds: float,
+    min_steps: int,
+    max_steps: int,
+) -> int:
     """Steps that take about ``seconds``, from an untimed warm-up of ``min_steps`` steps."""
     warmup = sample(min_steps)
     start = time.perf_counter()
@@ -87,13 +92,13 @@ def random_dict_actions(env: Any, steps: int, seed: int = 0) -> list[dict[str, A
         start = int(getattr(space, "start", 0))
         values = (start + rng.integers(0, int(space.n), size=(steps, len(agents)))).tolist()
     else:
-        values = list(rng.uniform(space.low, space.high, size=(steps, len(agents), *space.shape))
-                      .astype(space.dtype))
+        values = list(
+            rng.uniform(space.low, space.high, size=(steps, len(agents), *space.shape)).astype(space.dtype)
+        )
     return [dict(zip(agents, row, strict=True)) for row in values]
 
 
-def time_parallel_env(env: Any, actions: Sequence[dict[str, Any]], repeats: int = 3,
-                      seed: int = 0) -> Timing:
+def time_parallel_env(env: Any, actions: Sequence[dict[str, Any]], repeats: int = 3, seed: int = 0) -> Timing:
     """Time a PettingZoo ``ParallelEnv`` stepping through pre-sampled ``actions``, resetting
     whenever an episode ends (the reset is timed). Dicts are passed as they are while every
     agent is live, else cut down to the live agents."""
@@ -119,12 +124,10 @@ def random_vector_actions(venv: Any, steps: int, seed: int = 0) -> list[np.ndarr
     shape = (venv.num_envs, venv.n_agents)
     if hasattr(space, "n"):
         return list(int(space.start) + rng.integers(0, int(space.n), size=(steps, *shape)))
-    return list(rng.uniform(space.low, space.high, size=(steps, *shape, *space.shape))
-                .astype(space.dtype))
+    return list(rng.uniform(space.low, space.high, size=(steps, *shape, *space.shape)).astype(space.dtype))
 
 
-def time_vector_env(venv: Any, actions: Sequence[np.ndarray], repeats: int = 3,
-                    seed: int = 0) -> Timing:
+def time_vector_env(venv: Any, actions: Sequence[np.ndarray], repeats: int = 3, seed: int = 0) -> Timing:
     """Time a swarmzoo vector env stepping through pre-sampled ``actions`` (it auto-resets
     finished copies inside ``step``, so resets are timed)."""
     venv.reset(seed=seed)
@@ -138,21 +141,25 @@ def measure_parallel(n_agents: int, seconds: float, repeats: int, **kwargs: Any)
 
     env = swarmzoo.make(ENV_ID, n_agents=n_agents, **kwargs)
     env.reset(seed=0)
-    steps = calibrate_steps(lambda a: _step_or_reset(env, a),
-                            lambda s: random_dict_actions(env, s, 1),
-                            seconds, min_steps=10, max_steps=200_000)
+    steps = calibrate_steps(
+        lambda a: _step_or_reset(env, a),
+        lambda s: random_dict_actions(env, s, 1),
+        seconds,
+        min_steps=10,
+        max_steps=200_000,
+    )
     return time_parallel_env(env, random_dict_actions(env, steps), repeats)
 
 
-def measure_vector(n_envs: int, n_agents: int, seconds: float, repeats: int,
-                   **kwargs: Any) -> Timing:
+def measure_vector(n_envs: int, n_agents: int, seconds: float, repeats: int, **kwargs: Any) -> Timing:
     """swarmzoo's vector face of ``navigation-v0`` with ``n_envs`` copies."""
     import swarmzoo
 
     venv = swarmzoo.make_vec(ENV_ID, n_envs, n_agents=n_agents, **kwargs)
     venv.reset(seed=0)
-    steps = calibrate_steps(venv.step, lambda s: random_vector_actions(venv, s, 1), seconds,
-                            min_steps=5, max_steps=100_000)
+    steps = calibrate_steps(
+        venv.step, lambda s: random_vector_actions(venv, s, 1), seconds, min_steps=5, max_steps=100_000
+    )
     return time_vector_env(venv, random_vector_actions(venv, steps), repeats)
 
 
@@ -175,18 +182,22 @@ def run_self_benchmark(quick: bool = False) -> list[dict]:
     """
     seconds, repeats = (0.05, 1) if quick else (0.5, 3)
     pz_sizes = (3, 30) if quick else (3, 10, 30, 100)
-    vec_sizes = ((64, 3), (1024, 3)) if quick else ((1, 3), (64, 3), (1024, 3), (1, 10), (64, 10),
-                                                     (1024, 10))
+    vec_sizes = ((64, 3), (1024, 3)) if quick else ((1, 3), (64, 3), (1024, 3), (1, 10), (64, 10), (1024, 10))
     rows = []
 
     def row(face: str, preset: str, t: Timing) -> dict:
-        return {"face": face, "preset": preset, "n_envs": t.n_envs, "n_agents": t.n_agents,
-                "steps": t.steps, "agent_steps_per_s": t.agent_steps_per_s,
-                "env_steps_per_s": t.env_steps_per_s}
+        return {
+            "face": face,
+            "preset": preset,
+            "n_envs": t.n_envs,
+            "n_agents": t.n_agents,
+            "steps": t.steps,
+            "agent_steps_per_s": t.agent_steps_per_s,
+            "env_steps_per_s": t.env_steps_per_s,
+        }
 
     for n in pz_sizes:
-        rows.append(row("parallel", "mpe_spread", measure_parallel(n, seconds, repeats,
-                                                                   preset="mpe_spread")))
+        rows.append(row("parallel", "mpe_spread", measure_parallel(n, seconds, repeats, preset="mpe_spread")))
     for e, n in vec_sizes:
         rows.append(row("vector", "default", measure_vector(e, n, seconds, repeats)))
     rows.append(row("vector", "default", measure_vector(1, 1000, seconds, repeats)))
@@ -195,7 +206,14 @@ def run_self_benchmark(quick: bool = False) -> list[dict]:
 
 
 __all__ = [
-    "Timing", "calibrate_steps", "measure_parallel", "measure_vector",
-    "random_dict_actions", "random_vector_actions", "run_self_benchmark", "time_loop",
-    "time_parallel_env", "time_vector_env",
+    "Timing",
+    "calibrate_steps",
+    "measure_parallel",
+    "measure_vector",
+    "random_dict_actions",
+    "random_vector_actions",
+    "run_self_benchmark",
+    "time_loop",
+    "time_parallel_env",
+    "time_vector_env",
 ]

@@ -32,8 +32,11 @@ def config_fields(env_id: str) -> list[tuple[str, Any, str]]:
     """``(name, default, description)`` of every argument of ``env_id``."""
     module = swarmzoo.spec(env_id).load()
     config_cls = module.Config
-    docs = dict(re.findall(r"^\s{8}(\w+): (.+?)(?=\n\s{8}\w+: |\n\s*$|\Z)", config_cls.__doc__ or "",
-                           flags=re.M | re.S))
+    docs = dict(
+        re.findall(
+            r"^\s{8}(\w+): (.+?)(?=\n\s{8}\w+: |\n\s*$|\Z)", config_cls.__doc__ or "", flags=re.M | re.S
+        )
+    )
     rows = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else None
@@ -142,8 +145,7 @@ def run_render(cmd: Render) -> None:
 
     policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed)
     kwargs = {**_trained_env_kwargs(cmd.policy), **parse_env_kwargs(cmd.env_kwargs)}
-    path = record(cmd.env_id, policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps,
-                  **kwargs)
+    path = record(cmd.env_id, policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps, **kwargs)
     print(f"wrote {path}")
 
 
@@ -185,8 +187,10 @@ def run_evaluate(cmd: Evaluate) -> None:
         print(json.dumps(summary | {"policy": label, "env_kwargs": env_kwargs}))
     else:
         extra = f", success rate {result['success_rate']:.0%}" if "success_rate" in result else ""
-        print(f"{label} on {env_id}: mean return {result['mean_return']:.3f} "
-              f"+- {result['std_return']:.3f} over {cmd.episodes} episodes{extra}")
+        print(
+            f"{label} on {env_id}: mean return {result['mean_return']:.3f} "
+            f"+- {result['std_return']:.3f} over {cmd.episodes} episodes{extra}"
+        )
 
 
 def run_plot(cmd: Plot) -> None:
@@ -204,8 +208,14 @@ def run_bench(cmd: Bench) -> None:
 
 TRAINERS = {"ctde": "swarmzoo.algorithms.ctde"}
 
-COMMANDS = {"list": (List, run_list), "train": (Train, None), "evaluate": (Evaluate, run_evaluate),
-            "render": (Render, run_render), "plot": (Plot, run_plot), "bench": (Bench, run_bench)}
+COMMANDS = {
+    "list": (List, run_list),
+    "train": (Train, None),
+    "evaluate": (Evaluate, run_evaluate),
+    "render": (Render, run_render),
+    "plot": (Plot, run_plot),
+    "bench": (Bench, run_bench),
+}
 
 
 def run_train(argv: list[str]) -> None:

@@ -11,8 +11,14 @@ import swarmzoo
 from swarmzoo.agents.policies import Policy
 
 
-def evaluate(env_id: str, policy: Policy, episodes: int = 10, seed: int = 0,
-             num_envs: int | None = None, **env_kwargs: Any) -> dict[str, Any]:
+def evaluate(
+    env_id: str,
+    policy: Policy,
+    episodes: int = 10,
+    seed: int = 0,
+    num_envs: int | None = None,
+    **env_kwargs: Any,
+) -> dict[str, Any]:
     """Run ``episodes`` full episodes and summarise them.
 
     Returns:
@@ -48,8 +54,15 @@ def evaluate(env_id: str, policy: Policy, episodes: int = 10, seed: int = 0,
     return out
 
 
-def record(env_id: str, policy: Policy, out: str | Path, episodes: int = 1, seed: int = 0,
-           fps: int | None = None, **env_kwargs: Any) -> Path:
+def record(
+    env_id: str,
+    policy: Policy,
+    out: str | Path,
+    episodes: int = 1,
+    seed: int = 0,
+    fps: int | None = None,
+    **env_kwargs: Any,
+) -> Path:
     """Render ``episodes`` episodes of ``policy`` through the PettingZoo face to ``out``.
 
     The format follows the suffix: ``.gif`` (Pillow) or ``.mp4`` (ffmpeg, via imageio-ffmpeg).
@@ -76,6 +89,5 @@ def record(env_id: str, policy: Policy, out: str | Path, episodes: int = 1, seed
     if out.suffix.lower() == ".gif":
         iio.imwrite(out, np.stack(frames), extension=".gif", duration=1000 / fps, loop=0)
     else:
-        iio.imwrite(out, np.stack(frames), extension=".mp4", fps=fps, codec="libx264",
-                    macro_block_size=1)
+        iio.imwrite(out, np.stack(frames), extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
     return out

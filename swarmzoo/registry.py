@@ -62,7 +62,7 @@ def _ensure_loaded() -> None:
 def spec(env_id: str) -> EnvSpec:
     """The spec of ``env_id``; raises ``ValueError`` naming the known ids if it is unknown."""
     _ensure_loaded()
-    key = env_id[len(NAMESPACE):] if env_id.startswith(NAMESPACE) else env_id
+    key = env_id[len(NAMESPACE) :] if env_id.startswith(NAMESPACE) else env_id
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

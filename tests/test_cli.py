@@ -9,8 +9,18 @@ import pytest
 
 from swarmzoo.cli import main
 
-TINY_TRAIN = ["--total-steps", "400", "--num-envs", "2", "--rollout-steps", "50", "--epochs", "1",
-              "--no-progress", "--no-tensorboard"]
+TINY_TRAIN = [
+    "--total-steps",
+    "400",
+    "--num-envs",
+    "2",
+    "--rollout-steps",
+    "50",
+    "--epochs",
+    "1",
+    "--no-progress",
+    "--no-tensorboard",
+]
 
 
 def test_list_shows_envs_and_arguments(capsys) -> None:
@@ -28,23 +38,59 @@ def test_evaluate_builtin_policy_json(capsys) -> None:
 
 def test_render_gif(tmp_path, capsys) -> None:
     out = tmp_path / "nav.gif"
-    main(["render", "navigation-v0", "--policy", "random", "--out", str(out),
-          "--env-kwargs", "n_agents=4", "max_cycles=5"])
+    main(
+        [
+            "render",
+            "navigation-v0",
+            "--policy",
+            "random",
+            "--out",
+            str(out),
+            "--env-kwargs",
+            "n_agents=4",
+            "max_cycles=5",
+        ]
+    )
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 6 and frames.shape[-1] in (3, 4)
 
 
 def test_train_evaluate_render_plot_a_run(tmp_path, capsys) -> None:
     run = tmp_path / "run"
-    main(["train", "ctde", "--env", "navigation-v0", "--seed", "3", "--out", str(run),
-          "--critic", "local", "--env-kwargs", "n_agents=3", *TINY_TRAIN])
+    main(
+        [
+            "train",
+            "ctde",
+            "--env",
+            "navigation-v0",
+            "--seed",
+            "3",
+            "--out",
+            str(run),
+            "--critic",
+            "local",
+            "--env-kwargs",
+            "n_agents=3",
+            *TINY_TRAIN,
+        ]
+    )
     assert (run / "policy.pt").is_file()
     capsys.readouterr()
     main(["evaluate", str(run), "--episodes", "2", "--n-agents", "6", "--json"])
     data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert data["env_kwargs"]["n_agents"] == 6 and data["episodes"] == 2
-    main(["render", "navigation-v0", "--policy", str(run), "--out", str(tmp_path / "r.gif"),
-          "--env-kwargs", "max_cycles=4"])
+    main(
+        [
+            "render",
+            "navigation-v0",
+            "--policy",
+            str(run),
+            "--out",
+            str(tmp_path / "r.gif"),
+            "--env-kwargs",
+            "max_cycles=4",
+        ]
+    )
     assert (tmp_path / "r.gif").is_file()
     main(["plot", str(run), "--out", str(tmp_path / "c.png")])
     assert iio.imread(tmp_path / "c.png").ndim == 3

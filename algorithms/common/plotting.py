@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
 from swarmzoo.algorithms.common.logging import read_progress
 
 
-def plot_runs(run_dirs: Sequence[str | Path], out: str | Path, metric: str = "charts/episode_return",
-              labels: Sequence[str] | None = None, hline: tuple[float, str] | None = None) -> Path:
+def plot_runs(
+    run_dirs: Sequence[str | Path],
+    out: str | Path,
+    metric: str = "charts/episode_return",
+    labels: Sequence[str] | None = None,
+    hline: tuple[float, str] | None = None,
+) -> Path:
     """Two panels, ``metric`` vs environment steps and vs wall time, one line per run.
 
     Args:

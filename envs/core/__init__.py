@@ -9,7 +9,21 @@ from swarmzoo.envs.core.task import SwarmTask, validate_actions
 from swarmzoo.envs.core.vector import SwarmVectorEnv
 
 __all__ = [
-    "Arena", "CommGraph", "Neighbors", "PointMassParams", "SwarmParallelEnv", "SwarmTask",
-    "SwarmVectorEnv", "apply_walls", "comm_graph", "integrate", "knn", "min_image",
-    "obstacle_contacts", "radius_pairs", "robot_contacts", "validate_actions", "wrap",
+    "Arena",
+    "CommGraph",
+    "Neighbors",
+    "PointMassParams",
+    "SwarmParallelEnv",
+    "SwarmTask",
+    "SwarmVectorEnv",
+    "apply_walls",
+    "comm_graph",
+    "integrate",
+    "knn",
+    "min_image",
+    "obstacle_contacts",
+    "radius_pairs",
+    "robot_contacts",
+    "validate_actions",
+    "wrap",
 ]

@@ -14,7 +14,6 @@ import difflib
 from typing import Any
 
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
-
 from swarmzoo.envs.core.parallel import SwarmParallelEnv
 from swarmzoo.envs.core.task import check_positive_int
 from swarmzoo.envs.core.vector import SwarmVectorEnv
@@ -61,8 +60,12 @@ def make_factories(task_cls: Any):
         check_positive_int("num_envs", num_envs)
         return SwarmVectorEnv(task_cls(build_config(task_cls, kwargs), n_envs=num_envs), render_mode)
 
-    for fn, what in ((parallel_env, "PettingZoo ParallelEnv"), (raw_env, "AEC env, unwrapped"),
-                     (env, "AEC env (order-enforcing)"), (vector_env, "vector env")):
+    for fn, what in (
+        (parallel_env, "PettingZoo ParallelEnv"),
+        (raw_env, "AEC env, unwrapped"),
+        (env, "AEC env (order-enforcing)"),
+        (vector_env, "vector env"),
+    ):
         fn.__doc__ = f"{task_cls.name}: the {what}. Keyword arguments are the env's Config fields."
         fn.__qualname__ = fn.__name__
     return parallel_env, raw_env, env, vector_env

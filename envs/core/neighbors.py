@@ -32,7 +32,6 @@ from typing import Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
-
 from swarmzoo.envs.core.arena import Arena, min_image
 from swarmzoo.envs.core.scratch import Scratch, empty, scratch_out
 
@@ -141,8 +140,9 @@ class Pairwise:
             mask=mask.reshape(shape).T,
         )
 
-    def offsets(self, k: int, radius: float | None = None,
-                scratch: Scratch | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def offsets(
+        self, k: int, radius: float | None = None, scratch: Scratch | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """What a range sensor with ``k`` slots reports, env-last: displacements
         ``(2, k, Q, E)`` to the ``k`` nearest candidates (nearest first, zero in empty slots)
         and ``mask (k, Q, E)`` (True where a slot holds a candidate). :meth:`nearest` without
@@ -154,16 +154,14 @@ class Pairwise:
         return delta.reshape(2, k, Q, E), mask.reshape(k, Q, E)
 
 
-def pairwise(query: np.ndarray, points: np.ndarray, arena: Arena,
-             scratch: Scratch | None = None) -> Pairwise:
+def pairwise(query: np.ndarray, points: np.ndarray, arena: Arena, scratch: Scratch | None = None) -> Pairwise:
     """Every target a candidate of every query: ``(E, Q, 2)``, ``(E, P, 2)`` -> :class:`Pairwise`
     (``delta.T`` is :func:`pairwise_delta`'s ``(E, Q, P, 2)``). With a ``scratch`` the result
     lives in its memory (valid until the next call with that scratch)."""
     q = env_last(query)
     p = env_last(points)
     E, Q, P = query.shape[0], query.shape[1], points.shape[1]
-    delta = np.subtract(p[:, :, None, :], q[:, None, :, :],
-                        out=scratch_out(scratch, "delta", (2, P, Q, E)))
+    delta = np.subtract(p[:, :, None, :], q[:, None, :, :], out=scratch_out(scratch, "delta", (2, P, Q, E)))
     delta = _min_image_t(delta, arena)
     return Pairwise(delta=delta, d2=_squared_norm(delta, scratch_out(scratch, "d2", (P, Q, E))))
 
@@ -174,11 +172,11 @@ def pairwise_others(points: np.ndarray, arena: Arena, scratch: Scratch | None = 
     E, N = points.shape[:2]
     partner = pair_table(N).partner  # (N - 1, N)
     p = env_last(points)
-    delta = np.subtract(p[:, partner], p[:, None],
-                        out=scratch_out(scratch, "delta", (2, N - 1, N, E)))
+    delta = np.subtract(p[:, partner], p[:, None], out=scratch_out(scratch, "delta", (2, N - 1, N, E)))
     delta = _min_image_t(delta, arena)
-    return Pairwise(delta=delta, d2=_squared_norm(delta, scratch_out(scratch, "d2", (N - 1, N, E))),
-                    targets=partner)
+    return Pairwise(
+        delta=delta, d2=_squared_norm(delta, scratch_out(scratch, "d2", (N - 1, N, E))), targets=partner
+    )
 
 
 def _squared_norm(delta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -307,7 +305,10 @@ def nearest_offsets(
 
 
 def _dense_slots(
-    pw: Pairwise, k: int, radius: float | None, with_d2: bool = False,
+    pw: Pairwise,
+    k: int,
+    radius: float | None,
+    with_d2: bool = False,
     scratch: Scratch | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """The k-nearest selection on a :class:`Pairwise` (``k >= 1``, ``P >= 1``), env-last.
@@ -371,7 +372,7 @@ def _rank_select(d2: np.ndarray, kk: int) -> np.ndarray:
     rank += col
     at = np.empty(P * M, dtype=np.intp)
     at[rank.reshape(-1)] = np.arange(P * M)
-    return at[:kk * M].reshape(kk, M)
+    return at[: kk * M].reshape(kk, M)
 
 
 def _sort_select(d2: np.ndarray, kk: int) -> np.ndarray:

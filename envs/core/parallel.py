@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
-
 from swarmzoo.envs.core.task import SwarmTask
 
 
@@ -71,8 +70,9 @@ class SwarmParallelEnv(ParallelEnv):
 
     def _agent(self, agent: str) -> str:
         if agent not in self._index:
-            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents[0]} .. "
-                             f"{self.possible_agents[-1]}")
+            raise ValueError(
+                f"unknown agent {agent!r}; agents are {self.possible_agents[0]} .. {self.possible_agents[-1]}"
+            )
         return agent
 
     @property
@@ -99,8 +99,10 @@ class SwarmParallelEnv(ParallelEnv):
 
     def step(self, actions: dict[str, Any]):
         if not self.agents:
-            raise RuntimeError("step() called with no live agents: call reset() first "
-                               "(before the first step and after an episode ends)")
+            raise RuntimeError(
+                "step() called with no live agents: call reset() first "
+                "(before the first step and after an episode ends)"
+            )
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict keyed by agent name, got {type(actions).__name__}")
         batch = self._action_batch(actions)
@@ -146,8 +148,7 @@ class SwarmParallelEnv(ParallelEnv):
         if self._discrete:
             if not self._discrete_types_ok.issuperset(map(type, vals)):
                 for v in vals:
-                    if isinstance(v, (bool, np.bool_)) or not isinstance(
-                            v, (int, np.integer, np.ndarray)):
+                    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, np.ndarray)):
                         raise TypeError(f"discrete actions must be integers, got {v!r}")
                 self._discrete_types_ok.update(map(type, vals))
         try:
@@ -157,16 +158,17 @@ class SwarmParallelEnv(ParallelEnv):
         if arr is None or arr.shape[1:] != self._action_shape:
             for a, v in zip(live, vals):
                 if np.shape(v) != self._action_shape:
-                    raise ValueError(f"action for {a} has shape {np.shape(v)}, expected "
-                                     f"{self._action_shape} ({self.action_spaces[a]})")
+                    raise ValueError(
+                        f"action for {a} has shape {np.shape(v)}, expected "
+                        f"{self._action_shape} ({self.action_spaces[a]})"
+                    )
         if len(live) == self.task.n_agents:
             return arr[None]
         full = np.broadcast_to(self._noop, (self.task.n_agents, *self._noop.shape)).copy()
         full[~self._done] = arr
         return full[None]
 
-    def _agent_infos(self, info: dict[str, np.ndarray], names: list[str],
-                     idx: np.ndarray | None) -> dict:
+    def _agent_infos(self, info: dict[str, np.ndarray], names: list[str], idx: np.ndarray | None) -> dict:
         """Per-agent info dicts of ``names`` (robots ``idx``, all if None) from the batch's
         ``(E,)`` (shared by all robots) or ``(E, N)`` arrays, as Python scalars."""
         if not info:
@@ -179,8 +181,10 @@ class SwarmParallelEnv(ParallelEnv):
             else:
                 columns.append((arr if idx is None else arr[idx]).tolist())
         keys = list(info)
-        return {a: dict(zip(keys, vals, strict=True))
-                for a, vals in zip(names, zip(*columns, strict=True), strict=True)}
+        return {
+            a: dict(zip(keys, vals, strict=True))
+            for a, vals in zip(names, zip(*columns, strict=True), strict=True)
+        }
 
     def state(self) -> np.ndarray:
         return self.task.state()[0]
@@ -194,14 +198,17 @@ class SwarmParallelEnv(ParallelEnv):
         if self._renderer is None:
             from swarmzoo.envs.core.render import Renderer
 
-            self._renderer = Renderer(self.task.arena, self.render_mode, fps=self.task.render_fps,
-                                      title=self.metadata["name"])
+            self._renderer = Renderer(
+                self.task.arena, self.render_mode, fps=self.task.render_fps, title=self.metadata["name"]
+            )
         self.task.draw(self._renderer, 0)
-        self._renderer.hud([
-            self.metadata["name"],
-            f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
-            f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
-        ])
+        self._renderer.hud(
+            [
+                self.metadata["name"],
+                f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
+                f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
+            ]
+        )
         return self._renderer.finish()
 
     def close(self) -> None:

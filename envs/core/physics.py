@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
 from swarmzoo.envs.core.neighbors import (
     DENSE_MAX,
@@ -71,8 +70,9 @@ _SOFTPLUS_ZERO_BELOW = -800.0
 _SOFTPLUS_MASK_MIN = 256
 
 
-def _softplus_penetration(dist: np.ndarray, dist_min: np.ndarray | float, margin: float,
-                          out: np.ndarray | None = None) -> np.ndarray:
+def _softplus_penetration(
+    dist: np.ndarray, dist_min: np.ndarray | float, margin: float, out: np.ndarray | None = None
+) -> np.ndarray:
     """``margin * logaddexp(0, -(dist - dist_min) / margin)``, MPE's soft penetration depth.
 
     ``dist_min - dist`` is ``-(dist - dist_min)`` up to the sign of a zero, which logaddexp
@@ -117,17 +117,20 @@ class PairForces:
         E = self.force.shape[-1]
         terms = empty(scratch, "terms", (S + 1, 2, N, E))  # (slot, 2, N, E)
         terms[0] = base.T
-        partner_force = self.force.take(pairs.partner_pair, axis=1,
-                                        out=scratch_out(scratch, "partner_force", (2, S, N, E)))
-        np.multiply(partner_force.transpose(1, 0, 2, 3), pairs.partner_sign[:, None, :, None],
-                    out=terms[1:])
+        partner_force = self.force.take(
+            pairs.partner_pair, axis=1, out=scratch_out(scratch, "partner_force", (2, S, N, E))
+        )
+        np.multiply(partner_force.transpose(1, 0, 2, 3), pairs.partner_sign[:, None, :, None], out=terms[1:])
         # The slot axis is the outermost of a C-contiguous array, so numpy adds whole slots in
         # order (pairwise summation only ever runs along the innermost axis).
         return np.add.reduce(terms, axis=0).T
 
 
 def robot_contacts(
-    pos: np.ndarray, radius: float, params: PointMassParams, arena: Arena,
+    pos: np.ndarray,
+    radius: float,
+    params: PointMassParams,
+    arena: Arena,
     scratch: Scratch | None = None,
 ) -> tuple[PairForces | np.ndarray, np.ndarray]:
     """Contact forces between robots and how many robots each one overlaps.
@@ -155,11 +158,11 @@ def robot_contacts(
         delta = _min_image_t(delta, arena)  # (2, P, E): first - second
         dist = _squared_norm(delta, scratch_out(scratch, "dist", (P, E)))
         np.sqrt(dist, out=dist)
-        pen = _softplus_penetration(dist, dist_min, params.contact_margin,
-                                    scratch_out(scratch, "pen", (P, E)))
+        pen = _softplus_penetration(
+            dist, dist_min, params.contact_margin, scratch_out(scratch, "pen", (P, E))
+        )
         # MPE's evaluation order, ((C * d) / |d|) * pen, so the preset matches it bit for bit.
-        force = np.multiply(params.contact_force, delta,
-                            out=scratch_out(scratch, "force", (2, P, E)))
+        force = np.multiply(params.contact_force, delta, out=scratch_out(scratch, "force", (2, P, E)))
         if np.logical_and.reduce(dist, axis=None):  # no coincident robots
             force /= dist
             force *= pen
@@ -220,8 +223,9 @@ def obstacle_contacts(
     return forces, (dist < dist_min).sum(axis=2)
 
 
-def total_force(action_force: np.ndarray, *contact_forces: PairForces | np.ndarray,
-                scratch: Scratch | None = None) -> np.ndarray:
+def total_force(
+    action_force: np.ndarray, *contact_forces: PairForces | np.ndarray, scratch: Scratch | None = None
+) -> np.ndarray:
     """Add contact forces (:class:`PairForces` or ``(E, N, 2)`` arrays) to the action forces
     ``(E, N, 2)``, in argument order; pair forces are added as :meth:`PairForces.added_to`
     describes (with ``scratch`` as its work memory)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from swarmzoo.envs.core.arena import Arena
 
 BACKGROUND = (250, 250, 247)
@@ -42,8 +41,9 @@ class Renderer:
         title: window caption.
     """
 
-    def __init__(self, arena: Arena, render_mode: str, width: int = 640, fps: int = 10,
-                 title: str = "swarmzoo") -> None:
+    def __init__(
+        self, arena: Arena, render_mode: str, width: int = 640, fps: int = 10, title: str = "swarmzoo"
+    ) -> None:
         if render_mode not in ("human", "rgb_array"):
             raise ValueError(f"render_mode must be 'human' or 'rgb_array', got {render_mode!r}")
         self.arena = arena
@@ -152,8 +152,9 @@ class Renderer:
         for a, b, c in zip(start, end, colors):
             self._pg.draw.line(self._surface, tuple(int(v) for v in c), a, b, width)
 
-    def robots(self, pos: np.ndarray, vel: np.ndarray, radius: float, color=ROBOT,
-               heading_scale: float = 0.5) -> None:
+    def robots(
+        self, pos: np.ndarray, vel: np.ndarray, radius: float, color=ROBOT, heading_scale: float = 0.5
+    ) -> None:
         """Robots as outlined discs with a velocity tick ``heading_scale * vel`` long (world)."""
         self.circles(pos, radius, color, outline=(20, 20, 20))
         speed = np.linalg.norm(vel, axis=-1, keepdims=True)
@@ -189,4 +190,3 @@ class Renderer:
             self._pg.display.quit()
         self._window = None
         self._pg = None
-

@@ -27,8 +27,7 @@ class Scratch:
         this ``name`` when that one had the same shape and dtype."""
         return self.buffer(name, shape, dtype)[0]
 
-    def buffer(self, name: str, shape: tuple[int, ...],
-               dtype: type = np.float64) -> tuple[np.ndarray, bool]:
+    def buffer(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> tuple[np.ndarray, bool]:
         """As :meth:`empty`, and whether the array is new (else it holds what the last user of
         ``name`` left in it, which lets a caller skip rewriting parts that never change)."""
         arr = self._arrays.get(name)
@@ -38,16 +37,16 @@ class Scratch:
         return arr, True
 
 
-def empty(scratch: Scratch | None, name: str, shape: tuple[int, ...],
-          dtype: type = np.float64) -> np.ndarray:
+def empty(scratch: Scratch | None, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
     """``scratch.empty(name, shape, dtype)``, or a fresh ``np.empty`` without a scratch."""
     if scratch is None:
         return np.empty(shape, dtype=dtype)
     return scratch.empty(name, shape, dtype)
 
 
-def scratch_out(scratch: Scratch | None, name: str, shape: tuple[int, ...],
-                dtype: type = np.float64) -> np.ndarray | None:
+def scratch_out(
+    scratch: Scratch | None, name: str, shape: tuple[int, ...], dtype: type = np.float64
+) -> np.ndarray | None:
     """An ``out=`` argument: ``scratch.empty(name, shape, dtype)``, or None (numpy allocates)
     without a scratch."""
     return None if scratch is None else scratch.empty(name, shape, dtype)

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
-
 from swarmzoo.envs.core.rng import BatchRNG
 
 
@@ -26,8 +25,14 @@ def check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
-def check_number(name: str, value: Any, low: float = -np.inf, high: float = np.inf,
-                 low_open: bool = False, allow_none: bool = False) -> None:
+def check_number(
+    name: str,
+    value: Any,
+    low: float = -np.inf,
+    high: float = np.inf,
+    low_open: bool = False,
+    allow_none: bool = False,
+) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` is a finite number in range."""
     if value is None and allow_none:
         return
@@ -147,8 +152,7 @@ def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: i
         if a.dtype.kind not in "iu":
             raise TypeError(f"discrete actions must be integers, got dtype {a.dtype}")
         lo, hi = int(space.start), int(space.start + space.n)
-        if a.size and (np.minimum.reduce(a, axis=None) < lo
-                       or np.maximum.reduce(a, axis=None) >= hi):
+        if a.size and (np.minimum.reduce(a, axis=None) < lo or np.maximum.reduce(a, axis=None) >= hi):
             bad = a[(a < lo) | (a >= hi)].ravel()[0]
             raise ValueError(f"discrete action {bad} out of range [{lo}, {hi - 1}]")
         return a

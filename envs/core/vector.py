@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
-
 from swarmzoo.envs.core.parallel import agent_names
 from swarmzoo.envs.core.task import SwarmTask
 
@@ -57,8 +56,11 @@ class SwarmVectorEnv:
                 np.broadcast_to(act.high, (E, N, *act.shape)),
                 dtype=act.dtype,
             )
-        self.metadata = {"render_modes": ["human", "rgb_array"], "render_fps": task.render_fps,
-                         "name": task.name}
+        self.metadata = {
+            "render_modes": ["human", "rgb_array"],
+            "render_fps": task.render_fps,
+            "name": task.name,
+        }
         self._returns = np.zeros((E, N))
         self._done = np.zeros((E, N), dtype=bool)
         self._needs_reset = True
@@ -124,8 +126,9 @@ class SwarmVectorEnv:
         if self._renderer is None:
             from swarmzoo.envs.core.render import Renderer
 
-            self._renderer = Renderer(self.task.arena, self.render_mode, fps=self.task.render_fps,
-                                      title=self.task.name)
+            self._renderer = Renderer(
+                self.task.arena, self.render_mode, fps=self.task.render_fps, title=self.task.name
+            )
         self.task.draw(self._renderer, 0)
         self._renderer.hud([self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}"])
         return self._renderer.finish()

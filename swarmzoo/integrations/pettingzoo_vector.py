@@ -48,14 +48,21 @@ class ParallelEnvBatch:
         self.single_observation_space: spaces.Box = first.observation_space(self.agents[0])
         self.single_action_space: spaces.Space = first.action_space(self.agents[0])
         for a in self.agents[1:]:
-            if (first.observation_space(a) != self.single_observation_space
-                    or first.action_space(a) != self.single_action_space):
-                raise ValueError(f"agent {a!r} has other spaces than {self.agents[0]!r}: all agents "
-                                 "must share one observation and one action space (pad them first)")
+            if (
+                first.observation_space(a) != self.single_observation_space
+                or first.action_space(a) != self.single_action_space
+            ):
+                raise ValueError(
+                    f"agent {a!r} has other spaces than {self.agents[0]!r}: all agents "
+                    "must share one observation and one action space (pad them first)"
+                )
         self._has_state = isinstance(getattr(first, "state_space", None), spaces.Box)
         dim = int(np.prod(self.single_observation_space.shape))
-        self.state_space = first.state_space if self._has_state else spaces.Box(
-            -np.inf, np.inf, (self.n_agents * dim,), np.float32)
+        self.state_space = (
+            first.state_space
+            if self._has_state
+            else spaces.Box(-np.inf, np.inf, (self.n_agents * dim,), np.float32)
+        )
         self.render_mode = getattr(first, "render_mode", None)
         self.task = None
         self.max_cycles = getattr(first.unwrapped, "max_cycles", None)
@@ -116,8 +123,12 @@ class ParallelEnvBatch:
                 self._lengths[e] = 0
         infos = {"_final_obs": finished, "_episode": finished}
         if finished.any():
-            infos.update(final_obs=final_obs, final_state=final_state,
-                         episode_return=episode_return, episode_length=episode_length)
+            infos.update(
+                final_obs=final_obs,
+                final_state=final_state,
+                episode_return=episode_return,
+                episode_length=episode_length,
+            )
         return self._obs.copy(), rewards, term, trunc, infos
 
     def close(self) -> None:

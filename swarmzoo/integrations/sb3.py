@@ -42,8 +42,9 @@ class SB3VecEnv(VecEnv):
         self.render_mode = self.venv.render_mode
         self._actions: np.ndarray | None = None
         self._start = time.time()
-        super().__init__(self.n_copies * self.n_agents, self.venv.single_observation_space,
-                         self.venv.single_action_space)
+        super().__init__(
+            self.n_copies * self.n_agents, self.venv.single_observation_space, self.venv.single_action_space
+        )
 
     def _flat(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(self.num_envs, *x.shape[2:])
@@ -93,8 +94,9 @@ class SB3VecEnv(VecEnv):
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         setattr(self.venv, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None,
-                   **method_kwargs) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs
+    ) -> list[Any]:
         result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
         return [result for _ in self._indices(indices)]
 

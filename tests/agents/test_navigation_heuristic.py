@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import swarmzoo
 from swarmzoo.agents import RandomPolicy, make_policy
 from swarmzoo.agents.navigation import NavigationHeuristic
+
+import swarmzoo
 from swarmzoo.evaluation import evaluate
 
 CONFIGS = [
@@ -27,10 +27,15 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", CONFIGS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def _config_id(kwargs: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in kwargs.items()) or "default"
+
+
+@pytest.mark.parametrize("kwargs", CONFIGS, ids=_config_id)
 def test_heuristic_beats_random(kwargs: dict) -> None:
-    heuristic = evaluate("navigation-v0", make_policy("heuristic", "navigation-v0"), episodes=12,
-                         seed=1, **kwargs)
+    heuristic = evaluate(
+        "navigation-v0", make_policy("heuristic", "navigation-v0"), episodes=12, seed=1, **kwargs
+    )
     random = evaluate("navigation-v0", RandomPolicy(seed=1), episodes=12, seed=1, **kwargs)
     gap = heuristic["mean_return"] - random["mean_return"]
     assert gap > 0.4 * abs(random["mean_return"]), (heuristic, random)

@@ -9,21 +9,27 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from swarmzoo.agents import make_policy
 from swarmzoo.agents.networks import load_policy, safe_load
 from swarmzoo.algorithms.ctde import Args, policy_of, train
+
 from swarmzoo.evaluation import evaluate
 
-TINY = dict(total_steps=800, num_envs=4, rollout_steps=50, epochs=2, minibatches=2, progress=False,
-            tensorboard=False)
+TINY = dict(
+    total_steps=800, num_envs=4, rollout_steps=50, epochs=2, minibatches=2, progress=False, tensorboard=False
+)
 
 
 @pytest.mark.parametrize("critic", ["central", "local"])
 @pytest.mark.parametrize("continuous", [False, True])
 def test_smoke_train_writes_run_folder(tmp_path, critic: str, continuous: bool) -> None:
-    args = Args(critic=critic, out=tmp_path / "run", seed=1,
-                env_kwargs=(f"continuous_actions={continuous}", "n_agents=3"), **TINY)
+    args = Args(
+        critic=critic,
+        out=tmp_path / "run",
+        seed=1,
+        env_kwargs=(f"continuous_actions={continuous}", "n_agents=3"),
+        **TINY,
+    )
     result = train(args)
     assert result.global_step == 800
     assert np.isfinite(result.final_return)
@@ -102,7 +108,13 @@ def test_bad_arguments_name_the_field() -> None:
 
 def test_trains_on_any_pettingzoo_parallel_env(tmp_path) -> None:
     pytest.importorskip("mpe2", reason="mpe2 is installed by `make install-dev`")
-    result = train(Args(env="mpe2.simple_spread_v3:parallel_env", env_kwargs=("N=3", "max_cycles=25"),
-                        out=tmp_path / "mpe", **dict(TINY, rollout_steps=25, total_steps=400)))
+    result = train(
+        Args(
+            env="mpe2.simple_spread_v3:parallel_env",
+            env_kwargs=("N=3", "max_cycles=25"),
+            out=tmp_path / "mpe",
+            **dict(TINY, rollout_steps=25, total_steps=400),
+        )
+    )
     assert result.global_step == 400 and np.isfinite(result.final_return)
     assert result.curve, "episodes of 25 steps must finish within a 25-step rollout"

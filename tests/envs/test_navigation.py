@@ -224,9 +224,7 @@ def test_spawn_respects_walls_and_obstacle_clearance(boundary) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "seeds"),
     [
-        pytest.param(
-            dict(n_agents=3, n_obstacles=2, obstacle_radius=0.4), range(12, 20), id="2x0.4"
-        ),
+        pytest.param(dict(n_agents=3, n_obstacles=2, obstacle_radius=0.4), range(12, 20), id="2x0.4"),
         pytest.param(dict(n_agents=10, n_obstacles=5, obstacle_radius=0.5), range(4), id="5x0.5"),
     ],
 )
@@ -249,9 +247,7 @@ def _expected_rewards(task) -> np.ndarray:
     N = task.n_agents
     hits = ((rr < 2 * cfg.robot_radius) & ~np.eye(N, dtype=bool)).sum(2)
     if cfg.n_obstacles:
-        ro = np.linalg.norm(
-            min_image(task.pos[:, :, None] - task.obstacles[:, None], arena), axis=-1
-        )
+        ro = np.linalg.norm(min_image(task.pos[:, :, None] - task.obstacles[:, None], arena), axis=-1)
         hits = hits + (ro < cfg.robot_radius + cfg.obstacle_radius).sum(2)
     local = -cfg.collision_penalty * hits
     return (1 - cfg.local_ratio) * shared[:, None] + cfg.local_ratio * local, hits
@@ -294,9 +290,7 @@ def test_reward_formula(kwargs) -> None:
 
 @pytest.mark.parametrize("shared_reward", ["mean", "sum"])
 def test_shared_reward_by_hand(shared_reward) -> None:
-    env = swarmzoo.make(
-        "navigation-v0", n_agents=2, n_goals=3, local_ratio=0.0, shared_reward=shared_reward
-    )
+    env = swarmzoo.make("navigation-v0", n_agents=2, n_goals=3, local_ratio=0.0, shared_reward=shared_reward)
     env.reset(seed=0)
     _hand_state(env, [[0.0, 0.0], [0.5, 0.0]], goals=[[0.0, 0.3], [0.9, 0.0], [-0.4, 0.0]])
     _, rew, _, _, infos = env.step({"robot_0": 0, "robot_1": 0})
@@ -397,9 +391,7 @@ def test_discrete_action_directions(action, direction) -> None:
     env.reset(seed=0)
     _hand_state(env, [[0.0, 0.0]], goals=[[0.5, 0.5]])
     obs, *_ = env.step({"robot_0": action})
-    np.testing.assert_allclose(
-        obs["robot_0"][0:2], np.array(direction) * 3.0 / 2.0 * 0.1, atol=1e-7
-    )
+    np.testing.assert_allclose(obs["robot_0"][0:2], np.array(direction) * 3.0 / 2.0 * 0.1, atol=1e-7)
     np.testing.assert_allclose(obs["robot_0"][2:4], 0.0, atol=1e-7)  # moved by old velocity
     obs, *_ = env.step({"robot_0": 0})
     np.testing.assert_allclose(obs["robot_0"][2:4], np.array(direction) * 0.15 * 0.1, atol=1e-7)

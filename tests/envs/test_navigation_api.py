@@ -32,9 +32,7 @@ CONFIGS = {
     "sensing": dict(n_agents=6, sensing_radius=0.5, k_robots=4, k_goals=2),
     "more_goals": dict(n_agents=2, n_goals=4, k_goals=5),
     "continuous": dict(n_agents=3, continuous_actions=True),
-    "continuous_obstacles_torus": dict(
-        n_agents=4, n_obstacles=2, boundary="torus", continuous_actions=True
-    ),
+    "continuous_obstacles_torus": dict(n_agents=4, n_obstacles=2, boundary="torus", continuous_actions=True),
     "terminate_on_success": dict(n_agents=2, goal_radius=0.6, terminate_on_success=True),
     "mpe_spread": dict(preset="mpe_spread"),
     "mpe_spread_continuous": dict(preset="mpe_spread", n_agents=4, continuous_actions=True),

@@ -291,9 +291,7 @@ BAD_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"), BAD_CONFIGS, ids=[str(i) for i in range(len(BAD_CONFIGS))]
-)
+@pytest.mark.parametrize(("kwargs", "match"), BAD_CONFIGS, ids=[str(i) for i in range(len(BAD_CONFIGS))])
 @pytest.mark.parametrize("face", ["parallel", "aec", "vector", "module"])
 def test_impossible_configs(face, kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):

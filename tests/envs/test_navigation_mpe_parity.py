@@ -25,10 +25,14 @@ def _copy_state_into_mpe(ours, theirs) -> None:
 @pytest.mark.parametrize("n_agents", [1, 3, 6])
 @pytest.mark.parametrize("continuous", [False, True])
 def test_mpe_spread_matches_mpe2(n_agents: int, continuous: bool) -> None:
-    ours = swarmzoo.make("navigation-v0", preset="mpe_spread", n_agents=n_agents,
-                         max_cycles=STEPS, continuous_actions=continuous)
-    theirs = simple_spread_v3.parallel_env(N=n_agents, max_cycles=STEPS,
-                                           continuous_actions=continuous)
+    ours = swarmzoo.make(
+        "navigation-v0",
+        preset="mpe_spread",
+        n_agents=n_agents,
+        max_cycles=STEPS,
+        continuous_actions=continuous,
+    )
+    theirs = simple_spread_v3.parallel_env(N=n_agents, max_cycles=STEPS, continuous_actions=continuous)
     obs, _ = ours.reset(seed=3)
     theirs.reset(seed=3)
     _copy_state_into_mpe(ours, theirs)
@@ -45,8 +49,11 @@ def test_mpe_spread_matches_mpe2(n_agents: int, continuous: bool) -> None:
     for t in range(STEPS):
         # Half the time each robot heads for the origin, so robots meet and contacts are exercised.
         pos = ours.unwrapped.task.pos[0]
-        toward = np.where(np.abs(pos[:, 0]) > np.abs(pos[:, 1]),
-                          np.where(pos[:, 0] > 0, 1, 2), np.where(pos[:, 1] > 0, 3, 4))
+        toward = np.where(
+            np.abs(pos[:, 0]) > np.abs(pos[:, 1]),
+            np.where(pos[:, 0] > 0, 1, 2),
+            np.where(pos[:, 1] > 0, 3, 4),
+        )
         if continuous:
             acts = rng.uniform(0, 1, size=(n_agents, 5)).astype(np.float32)
             homing = rng.random(n_agents) < 0.5

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.evaluation import evaluate_policy
+from swarmzoo.agents import RandomPolicy
 
 import swarmzoo
-from swarmzoo.agents import RandomPolicy
 from swarmzoo.evaluation import evaluate
 from swarmzoo.integrations.sb3 import SB3VecEnv
 
@@ -22,7 +22,7 @@ def test_slots_map_robots_of_copies() -> None:
     ref_obs, _ = ref.reset(seed=7)
     np.testing.assert_array_equal(obs, ref_obs.reshape(12, -1))
     rng = np.random.default_rng(0)
-    for t in range(5):
+    for _ in range(5):
         actions = rng.integers(0, 5, size=12)
         obs, rewards, dones, infos = venv.step(actions)
         ref_obs, ref_rew, _, _, ref_info = ref.step(actions.reshape(3, 4))
@@ -67,11 +67,12 @@ class _SB3Policy:
 @pytest.mark.slow
 def test_sb3_ppo_learns_navigation() -> None:
     venv = SB3VecEnv("navigation-v0", num_envs=8, n_agents=3)
-    model = PPO("MlpPolicy", venv, n_steps=256, batch_size=1024, learning_rate=1e-3, gamma=0.95,
-                seed=0)
+    model = PPO("MlpPolicy", venv, n_steps=256, batch_size=1024, learning_rate=1e-3, gamma=0.95, seed=0)
     model.learn(300_000)
     trained = evaluate("navigation-v0", _SB3Policy(model), episodes=32, seed=123)
     random = evaluate("navigation-v0", RandomPolicy(seed=0), episodes=32, seed=123)
     # Random scores about -15 per robot; a policy that heads for goals scores far better.
     assert trained["mean_return"] > random["mean_return"] + 0.5 * abs(random["mean_return"]), (
-        trained, random)
+        trained,
+        random,
+    )

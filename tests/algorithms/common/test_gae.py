@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from swarmzoo.algorithms.common.gae import compute_gae
 
 
@@ -34,8 +33,9 @@ def test_matches_brute_force_with_truncation_and_termination() -> None:
     term[3] = done[3] = 1.0  # terminated at 3
     done[8] = 1.0  # truncated at 8
     adv, ret = compute_gae(rewards, values, next_values, term, done, 0.9, 0.8)
-    expected = _brute_force(rewards.tolist(), values.tolist(), next_values.tolist(), term.tolist(),
-                            done.tolist(), 0.9, 0.8)
+    expected = _brute_force(
+        rewards.tolist(), values.tolist(), next_values.tolist(), term.tolist(), done.tolist(), 0.9, 0.8
+    )
     assert adv.tolist() == pytest.approx(expected, abs=1e-5)
     assert torch.allclose(ret, adv + values)
 
@@ -44,18 +44,24 @@ def test_truncation_bootstraps_from_final_value_and_termination_does_not() -> No
     rewards = torch.tensor([1.0])
     values = torch.tensor([0.0])
     final_value = torch.tensor([10.0])
-    truncated, _ = compute_gae(rewards, values, final_value, torch.tensor([0.0]), torch.tensor([1.0]),
-                               0.5, 0.95)
-    terminated, _ = compute_gae(rewards, values, final_value, torch.tensor([1.0]), torch.tensor([1.0]),
-                                0.5, 0.95)
+    truncated, _ = compute_gae(
+        rewards, values, final_value, torch.tensor([0.0]), torch.tensor([1.0]), 0.5, 0.95
+    )
+    terminated, _ = compute_gae(
+        rewards, values, final_value, torch.tensor([1.0]), torch.tensor([1.0]), 0.5, 0.95
+    )
     assert truncated.item() == pytest.approx(1.0 + 0.5 * 10.0)
     assert terminated.item() == pytest.approx(1.0)
 
 
 def test_no_leak_across_episode_end() -> None:
     # A huge reward right after the boundary must not change the advantage before it.
-    base = dict(values=torch.zeros(4), next_values=torch.zeros(4), terminations=torch.zeros(4),
-                dones=torch.tensor([0.0, 1.0, 0.0, 0.0]))
+    base = dict(
+        values=torch.zeros(4),
+        next_values=torch.zeros(4),
+        terminations=torch.zeros(4),
+        dones=torch.tensor([0.0, 1.0, 0.0, 0.0]),
+    )
     a, _ = compute_gae(torch.tensor([1.0, 1.0, 0.0, 0.0]), gamma=0.99, gae_lambda=0.95, **base)
     b, _ = compute_gae(torch.tensor([1.0, 1.0, 1e6, 0.0]), gamma=0.99, gae_lambda=0.95, **base)
     assert torch.equal(a[:2], b[:2])

@@ -145,13 +145,7 @@ def test_knn_rejects_bad_arguments(kwargs, match) -> None:
 def _brute_pairs(pos, radius, arena):
     dist, _ = _brute_distances(pos, pos, arena)
     E, N = pos.shape[:2]
-    return {
-        (e, i, j)
-        for e in range(E)
-        for i in range(N)
-        for j in range(i + 1, N)
-        if dist[e, i, j] < radius
-    }
+    return {(e, i, j) for e in range(E) for i in range(N) for j in range(i + 1, N) if dist[e, i, j] < radius}
 
 
 @pytest.mark.parametrize("arena", ARENAS)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import tyro
 from swarmzoo.agents import RandomPolicy, make_policy, pretrained_path
-from swarmzoo.algorithms.ctde import Args, policy_of, train
+from swarmzoo.agents.networks import load_policy
+from swarmzoo.algorithms.ctde import Args, train
 
 from swarmzoo.evaluation import evaluate
 
@@ -42,13 +43,13 @@ def main(cli: Cli) -> None:
         if cli.env not in (None, env_id):
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            result = train(Args(env=env_id, out=Path(tmp) / "run", progress=True, **recipe))
+            result = train(Args(env=env_id, out=Path(tmp) / "run", progress=False, **recipe))
             target = pretrained_path(env_id)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(result.run_dir / "policy.pt", target)
         report = {"env": env_id, "recipe": recipe, "train_seconds": round(result.wall_time, 1)}
         for name, policy in (
-            ("pretrained", policy_of(result)),
+            ("pretrained", load_policy(target)[0]),
             ("heuristic", make_policy("heuristic", env_id)),
             ("random", RandomPolicy(seed=0)),
         ):

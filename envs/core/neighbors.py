@@ -219,22 +219,22 @@ def pairwise_delta(query: np.ndarray, points: np.ndarray, arena: Arena) -> np.nd
     return min_image(points[:, None, :, :] - query[:, :, None, :], arena)
 
 
+def _to_box(x: np.ndarray, arena: Arena) -> np.ndarray:
+    """Torus positions shifted into ``[0, size)``, the coordinates of a periodic cKDTree."""
+    shifted = np.mod(x + arena.half, arena.size)
+    # cKDTree needs data in [0, boxsize): guard the float edge case mod() can return.
+    shifted[shifted >= arena.size] = 0.0
+    return shifted
+
+
 def _tree(points: np.ndarray, arena: Arena) -> cKDTree:
     if arena.periodic:
-        size = arena.size
-        shifted = np.mod(points + arena.half, size)
-        # cKDTree needs data in [0, boxsize): guard the float edge case mod() can return.
-        shifted[shifted >= size] = 0.0
-        return cKDTree(shifted, boxsize=size)
+        return cKDTree(_to_box(points, arena), boxsize=arena.size)
     return cKDTree(points)
 
 
 def _tree_query_points(query: np.ndarray, arena: Arena) -> np.ndarray:
-    if arena.periodic:
-        shifted = np.mod(query + arena.half, arena.size)
-        shifted[shifted >= arena.size] = 0.0
-        return shifted
-    return query
+    return _to_box(query, arena) if arena.periodic else query
 
 
 def knn(

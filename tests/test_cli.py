@@ -112,3 +112,11 @@ def test_errors_are_clear(tmp_path, monkeypatch, argv, message) -> None:
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert message in str(info.value)
+
+
+def test_pretrained_policy_ships_and_beats_random(capsys) -> None:
+    main(["evaluate", "--env", "navigation-v0", "--policy", "pretrained", "--episodes", "8", "--json"])
+    pretrained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    main(["evaluate", "--env", "navigation-v0", "--policy", "random", "--episodes", "8", "--json"])
+    random = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert pretrained["mean_return"] > random["mean_return"] + 5.0

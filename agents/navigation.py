@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
 from swarmzoo.envs.core.arena import min_image
 from swarmzoo.envs.navigation import DISCRETE_DIRECTIONS, Navigation
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 from gymnasium import spaces
+
 from swarmzoo.envs.core.task import SwarmTask
 
 

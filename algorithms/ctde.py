@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+from torch import nn
+
 from swarmzoo.agents.networks import (
     POLICY_FORMAT,
     Actor,
@@ -49,9 +51,9 @@ from swarmzoo.agents.networks import (
 )
 from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
 from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
-from torch import nn
 
 
 @dataclass
@@ -320,30 +322,27 @@ def train(args: Args) -> TrainResult:
         buf_next_val = torch.zeros(T, E, N)
 
         # ---- update -------------------------------------------------------------------------
-        mask = buf_active.reshape(-1).bool()
-        b_obs = buf_obs.reshape(-1, obs_dim)[mask]
-        b_cin = buf_cin.reshape(-1, buf_cin.shape[-1])[mask]
-        b_act = buf_act.reshape(-1, *act_shape)[mask]
-        b_logp = buf_logp.reshape(-1)[mask]
-        b_adv = advantages.reshape(-1)[mask]
-        b_ret = returns.reshape(-1)[mask]
-        b_ids = torch.arange(N).repeat(T * E)[mask]
+        active_mask = buf_active.bool()
+        b_obs = flatten_active(buf_obs, active_mask)
+        b_cin = flatten_active(buf_cin, active_mask)
+        b_act = flatten_active(buf_act, active_mask)
+        b_logp = flatten_active(buf_logp, active_mask)
+        b_adv = flatten_active(advantages, active_mask)
+        b_ret = flatten_active(returns, active_mask)
+        b_val = flatten_active(buf_val, active_mask)
+        b_ids = flatten_active(torch.arange(N).expand(T, E, N), active_mask)
         if model.value_norm is not None:
             model.value_norm.update(b_ret)
             b_target = model.value_norm.normalize(b_ret)
             with torch.no_grad():
-                b_val_old = model.value_norm.normalize(buf_val.reshape(-1)[mask])
+                b_val_old = model.value_norm.normalize(b_val)
         else:
-            b_target, b_val_old = b_ret, buf_val.reshape(-1)[mask]
-        B = b_obs.shape[0]
-        mb_size = max(1, B // args.minibatches)
+            b_target, b_val_old = b_ret, b_val
         stats: dict[str, list[float]] = {
             k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
         }
         for _ in range(args.epochs):
-            perm = torch.as_tensor(rng.permutation(B))
-            for start in range(0, B, mb_size):
-                idx = perm[start : start + mb_size]
+            for idx in minibatch_indices(b_obs.shape[0], args.minibatches, rng):
                 x = b_obs[idx]
                 if model.obs_norm is not None:
                     x = model.obs_norm.normalize(x)

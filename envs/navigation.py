@@ -78,6 +78,7 @@ from typing import Literal
 
 import numpy as np
 from gymnasium import spaces
+
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import BOUNDARIES, Arena, apply_walls, min_image
 from swarmzoo.envs.core.factories import make_factories
@@ -101,7 +102,6 @@ from swarmzoo.envs.core.physics import (
 from swarmzoo.envs.core.rng import BatchRNG
 from swarmzoo.envs.core.scratch import Scratch
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
-
 from swarmzoo.registry import register
 
 # Unit force direction of each discrete action: no-op, -x, +x, -y, +y.

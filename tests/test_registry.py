@@ -9,10 +9,10 @@ import numpy as np
 import pettingzoo
 import pytest
 from pettingzoo import AECEnv, ParallelEnv
-from swarmzoo.envs import navigation
-from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 
 import swarmzoo
+from swarmzoo.envs import navigation
+from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 from swarmzoo.registry import register, spec
 
 

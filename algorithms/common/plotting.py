@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from swarmzoo.algorithms.common.logging import read_progress
 
 

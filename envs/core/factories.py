@@ -14,6 +14,7 @@ import difflib
 from typing import Any
 
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
+
 from swarmzoo.envs.core.parallel import SwarmParallelEnv
 from swarmzoo.envs.core.task import check_positive_int
 from swarmzoo.envs.core.vector import SwarmVectorEnv

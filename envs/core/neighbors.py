@@ -32,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
+
 from swarmzoo.envs.core.arena import Arena, min_image
 from swarmzoo.envs.core.scratch import Scratch, empty, scratch_out
 

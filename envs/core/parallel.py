@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
+
 from swarmzoo.envs.core.task import SwarmTask
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
 from swarmzoo.envs.core.neighbors import (
     DENSE_MAX,

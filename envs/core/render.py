@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from swarmzoo.envs.core.arena import Arena
 
 BACKGROUND = (250, 250, 247)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
+
 from swarmzoo.envs.core.rng import BatchRNG
 
 

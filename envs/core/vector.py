@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
+
 from swarmzoo.envs.core.parallel import agent_names
 from swarmzoo.envs.core.task import SwarmTask
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from swarmzoo.agents import RandomPolicy, make_policy
-from swarmzoo.agents.navigation import NavigationHeuristic
 
 import swarmzoo
+from swarmzoo.agents import RandomPolicy, make_policy
+from swarmzoo.agents.navigation import NavigationHeuristic
 from swarmzoo.evaluation import evaluate
 
 CONFIGS = [

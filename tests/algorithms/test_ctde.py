@@ -9,10 +9,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+
 from swarmzoo.agents import make_policy
 from swarmzoo.agents.networks import load_policy, safe_load
 from swarmzoo.algorithms.ctde import Args, policy_of, train
-
 from swarmzoo.evaluation import evaluate
 
 TINY = dict(

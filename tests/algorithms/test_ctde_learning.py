@@ -9,9 +9,9 @@ score >= 0.9 (returns are negative, so a plain ratio would reward doing worse).
 from __future__ import annotations
 
 import pytest
+
 from swarmzoo.agents import RandomPolicy, make_policy
 from swarmzoo.algorithms.ctde import Args, policy_of, train
-
 from swarmzoo.evaluation import evaluate
 
 pytestmark = pytest.mark.slow

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import swarmzoo
 from swarmzoo.envs import navigation
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import min_image
-
-import swarmzoo
 
 
 def _vec(E: int = 4, **kwargs):

@@ -18,6 +18,7 @@ from pettingzoo.test import (
     seed_test,
     state_test,
 )
+
 from swarmzoo.envs import navigation
 
 CONFIGS = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from swarmzoo.envs import navigation
 
 import swarmzoo
+from swarmzoo.envs import navigation
 
 N = 3
 

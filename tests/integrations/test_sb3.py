@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.evaluation import evaluate_policy
-from swarmzoo.agents import RandomPolicy
 
 import swarmzoo
+from swarmzoo.agents import RandomPolicy
 from swarmzoo.evaluation import evaluate
 from swarmzoo.integrations.sb3 import SB3VecEnv
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from swarmzoo.algorithms.common.gae import compute_gae
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
 
 TORUS = Arena(width=3.0, height=1.5, boundary="torus")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from swarmzoo.envs.core.arena import Arena, min_image
 from swarmzoo.envs.core.neighbors import DENSE_MAX, comm_graph, knn, radius_pairs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gymnasium import spaces
+
 from swarmzoo.envs.core.task import check_number, check_positive_int, validate_actions
 
 DISCRETE = spaces.Discrete(5)

@@ -70,7 +70,8 @@ class Args:
     total_steps: int = 300_000
     """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
     seed: int = 0
-    """Seed of torch, the env copies (copy i gets seed + i) and minibatch shuffling."""
+    """Seed of torch, minibatch shuffling and the env copies (copy i gets env_seed + i, with
+    env_seed hashed from (seed, update), so runs with neighbouring seeds share no episodes)."""
     out: Path | None = None
     """Run folder (default runs/<env>__ctde__<seed>__<time>)."""
     num_envs: int = 32
@@ -244,8 +245,10 @@ def train(args: Args) -> TrainResult:
     rng = np.random.default_rng([args.seed, start_update])
     logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
 
-    # The env is re-seeded per (seed, update) so a resumed run sees the episodes it would have.
-    obs_np, _ = venv.reset(seed=args.seed + 100_003 * start_update)
+    # Copies are seeded from a hash of (seed, update): a resumed run re-seeds from where it stopped,
+    # and seeds 0 and 1 do not share E - 1 of their E env copies as seed + i would make them.
+    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
+    obs_np, _ = venv.reset(seed=env_seed)
     obs = torch.as_tensor(obs_np, dtype=torch.float32)
     state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
     active = torch.ones(E, N)
@@ -384,6 +387,7 @@ def train(args: Args) -> TrainResult:
         if episode_returns:
             mean_ret = float(np.mean(episode_returns))
             scalars["charts/episode_return"] = mean_ret
+            scalars["charts/episodes"] = len(episode_returns)
             curve.append((global_step, wall, mean_ret))
             recent = (recent + [mean_ret])[-10:]
         logger.log(global_step, wall, scalars)

@@ -36,6 +36,7 @@ import tyro
 from swarmzoo.bench import (
     Timing,
     calibrate_steps,
+    cpu_model,
     measure_parallel,
     measure_vector,
     random_dict_actions,
@@ -171,14 +172,7 @@ def machine_info() -> dict[str, str]:
     import torch
     import vmas
 
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "CPU": model,

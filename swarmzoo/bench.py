@@ -16,6 +16,7 @@ Throughput is counted in agent-steps per second (env copies x agents x steps / s
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,18 @@ class Timing:
     def agent_steps_per_s(self) -> float:
         """Agent steps per second (best repeat)."""
         return self.env_steps_per_s * self.n_agents
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one), for benchmark reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def time_loop(step: Callable[[Any], Any], actions: Sequence[Any], repeats: int = 3) -> list[float]:

@@ -33,7 +33,7 @@ def test_mappo_reaches_90_percent_of_the_heuristic_on_navigation(tmp_path) -> No
     result = train(
         Args(
             critic="central",
-            total_steps=600_000,
+            total_steps=1_000_000,
             seed=0,
             out=tmp_path / "mappo",
             progress=False,

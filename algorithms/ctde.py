@@ -215,6 +215,7 @@ def _checkpoint(
 def train(args: Args) -> TrainResult:
     """Train MAPPO (``critic="central"``) or IPPO (``critic="local"``); see the module docstring."""
     torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(args.seed)  # before the networks are built: their initial weights too
     env_kwargs = parse_env_kwargs(args.env_kwargs)
     run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "ctde", args.seed)
     venv = make_training_env(args.env, args.num_envs, env_kwargs)
@@ -240,8 +241,6 @@ def train(args: Args) -> TrainResult:
         optimizer.load_state_dict(data["optimizer"])
         torch.set_rng_state(data["torch_rng"])
         global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
-    else:
-        torch.manual_seed(args.seed)
     rng = np.random.default_rng([args.seed, start_update])
     logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
 

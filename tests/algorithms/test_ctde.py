@@ -118,3 +118,13 @@ def test_trains_on_any_pettingzoo_parallel_env(tmp_path) -> None:
     )
     assert result.global_step == 400 and np.isfinite(result.final_return)
     assert result.curve, "episodes of 25 steps must finish within a 25-step rollout"
+
+
+def test_same_seed_trains_the_same_policy(tmp_path) -> None:
+    weights = []
+    for name in ("a", "b", "c"):
+        seed = 1 if name == "c" else 0
+        train(Args(out=tmp_path / name, seed=seed, **TINY))
+        weights.append(torch.load(tmp_path / name / "policy.pt", weights_only=True)["actor"])
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])

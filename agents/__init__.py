@@ -9,7 +9,7 @@ from pathlib import Path
 from swarmzoo.agents.networks import load_policy
 from swarmzoo.agents.policies import Policy, RandomPolicy
 
-__all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy", "pretrained_path"]
+__all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy", "policy_file", "pretrained_path"]
 
 # The scripted baseline of each env, as "module:class".
 HEURISTICS: dict[str, str] = {
@@ -20,6 +20,12 @@ HEURISTICS: dict[str, str] = {
 def pretrained_path(env_id: str) -> Path:
     """Where the shipped pretrained policy of ``env_id`` lives (``assets/policies/<id>.pt``)."""
     return Path(resources.files("swarmzoo.assets")) / "policies" / f"{env_id}.pt"
+
+
+def policy_file(path: str | Path) -> Path:
+    """A run folder (its ``policy.pt``) or a policy file, as the file's path."""
+    path = Path(path)
+    return path / "policy.pt" if path.is_dir() else path
 
 
 def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
@@ -46,9 +52,7 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         if not path.is_file():
             raise ValueError(f"no pretrained policy ships for {env_id!r}")
         return load_policy(path)[0]
-    path = Path(name)
-    if path.is_dir():
-        path = path / "policy.pt"
+    path = policy_file(name)
     if path.suffix == ".pt" or path.exists():
         policy, meta = load_policy(path)
         trained_on = meta.get("env_id")

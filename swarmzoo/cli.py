@@ -151,9 +151,9 @@ def run_render(cmd: Render) -> None:
 
 def _trained_env_kwargs(policy: str) -> dict[str, Any]:
     """The env arguments a run folder / policy file was trained with (empty for built-ins)."""
-    path = Path(policy)
-    if path.is_dir():
-        path = path / "policy.pt"
+    from swarmzoo.agents import policy_file
+
+    path = policy_file(policy)
     if policy in ("heuristic", "random") or not path.is_file():
         return {}
     from swarmzoo.agents.networks import safe_load
@@ -162,13 +162,13 @@ def _trained_env_kwargs(policy: str) -> dict[str, Any]:
 
 
 def run_evaluate(cmd: Evaluate) -> None:
-    from swarmzoo.agents import make_policy
+    from swarmzoo.agents import make_policy, policy_file
     from swarmzoo.agents.networks import safe_load
     from swarmzoo.evaluation import evaluate
 
     env_kwargs: dict[str, Any] = {}
     if cmd.run_dir is not None:
-        path = cmd.run_dir / "policy.pt" if cmd.run_dir.is_dir() else cmd.run_dir
+        path = policy_file(cmd.run_dir)
         meta = safe_load(path)
         env_id = cmd.env or meta["env_id"]
         env_kwargs = dict(meta.get("env_kwargs", {}))

@@ -14,6 +14,9 @@ __all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy", "policy_file",
 # The scripted baseline of each env, as "module:class".
 HEURISTICS: dict[str, str] = {
     "navigation-v0": "swarmzoo.agents.navigation:NavigationHeuristic",
+    "flocking-v0": "swarmzoo.agents.swarming:VicsekRule",
+    "kuramoto-v0": "swarmzoo.agents.swarming:KuramotoRule",
+    "aggregation-v0": "swarmzoo.agents.swarming:LocalCentroidRule",
 }
 
 

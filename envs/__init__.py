@@ -3,6 +3,6 @@
 Importing this package registers every env (see :mod:`swarmzoo.registry`).
 """
 
-from swarmzoo.envs import navigation
+from swarmzoo.envs import aggregation, flocking, kuramoto, navigation
 
-__all__ = ["navigation"]
+__all__ = ["aggregation", "flocking", "kuramoto", "navigation"]

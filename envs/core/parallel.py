@@ -12,6 +12,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.task import SwarmTask
 
 
@@ -190,6 +191,11 @@ class SwarmParallelEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         return self.task.state()[0]
 
+    def mean_field(self) -> MeanField:
+        """The swarm's empirical state distribution (samples ``(1, N, S)``; see
+        :class:`~swarmzoo.envs.core.collective.MeanField`)."""
+        return self.task.mean_field()
+
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             import gymnasium
@@ -208,6 +214,7 @@ class SwarmParallelEnv(ParallelEnv):
                 self.metadata["name"],
                 f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
                 f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
+                *self.task.hud(0),
             ]
         )
         return self._renderer.finish()

@@ -166,6 +166,46 @@ class Renderer:
         moving = speed[:, 0] > 1e-9
         self.segments(pos[moving], pos[moving] + direction[moving] * length[moving], (20, 20, 20), 2)
 
+    def arrows(self, pos: np.ndarray, angle: np.ndarray, length: float, color, width: int = 2) -> None:
+        """Arrows ``length`` world units long from ``pos (M, 2)`` along ``angle (M,)`` (radians),
+        with a small head; ``color`` one RGB or ``(M, 3)``."""
+        pos = np.asarray(pos, dtype=float).reshape(-1, 2)
+        angle = np.asarray(angle, dtype=float).ravel()
+        direction = np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+        tip = pos + direction * length
+        colors = np.broadcast_to(np.asarray(color), (len(pos), 3))
+        head = max(length * self.scale * 0.35, 3.0)
+        for a, b, d, c in zip(self._px_many(pos), self._px_many(tip), direction, colors):
+            c = tuple(int(v) for v in c)
+            self._pg.draw.line(self._surface, c, a, b, width)
+            # Screen y points down: the world direction (dx, dy) is (dx, -dy) on screen.
+            ang = np.arctan2(-d[1], d[0])
+            left = (b[0] - head * np.cos(ang - 0.5), b[1] - head * np.sin(ang - 0.5))
+            right = (b[0] - head * np.cos(ang + 0.5), b[1] - head * np.sin(ang + 0.5))
+            self._pg.draw.polygon(self._surface, c, [tuple(b), left, right])
+
+    def curve(
+        self, values, label: str, low: float = 0.0, high: float = 1.0, length: int | None = None
+    ) -> None:
+        """A small line plot of ``values`` in the top-right corner (e.g. an order parameter over
+        the episode), ``low``..``high`` on the y axis, ``length`` points wide (default: as many
+        as there are values)."""
+        values = np.asarray(values, dtype=float).ravel()
+        w, h = max(self.width // 4, 80), max(self.height // 8, 40)
+        x0, y0 = self.width - w - 8, 8
+        pg = self._pg
+        pg.draw.rect(self._surface, BACKGROUND, (x0, y0, w, h))
+        pg.draw.rect(self._surface, GRID, (x0, y0, w, h), 1)
+        n = max(length or len(values), 2)
+        if len(values) >= 2:
+            xs = x0 + np.arange(len(values)) * (w - 1) / (n - 1)
+            frac = np.clip((values - low) / (high - low), 0.0, 1.0)
+            ys = y0 + h - 1 - frac * (h - 1)
+            pg.draw.lines(self._surface, ROBOT, False, list(zip(xs.tolist(), ys.tolist())), 2)
+        text = f"{label} {values[-1]:.2f}" if len(values) else label
+        img = self._font.render(text, True, TEXT)
+        self._surface.blit(img, (x0 + 4, y0 + h + 2))
+
     def hud(self, lines: list[str]) -> None:
         """Text lines in the top-left corner."""
         y = 6

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.rng import BatchRNG
 
 
@@ -106,6 +107,19 @@ class SwarmTask(ABC):
     def reset_infos(self) -> dict[str, np.ndarray]:
         """Metrics reported by ``reset`` (empty by default)."""
         return {}
+
+    def hud(self, env_index: int) -> list[str]:
+        """Extra text lines for the rendered frame of copy ``env_index`` (none by default)."""
+        return []
+
+    def mean_field(self) -> MeanField:
+        """The empirical distribution of the robots' states (see
+        :class:`~swarmzoo.envs.core.collective.MeanField`), for mean-field trainers.
+
+        Raises:
+            NotImplementedError: for tasks without a mean-field view.
+        """
+        raise NotImplementedError(f"{self.name} has no mean-field view")
 
     # -- shared machinery ---------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.parallel import agent_names
 from swarmzoo.envs.core.task import SwarmTask
 
@@ -120,6 +121,11 @@ class SwarmVectorEnv:
         """Global states ``(E, S)``."""
         return self.task.state()
 
+    def mean_field(self) -> MeanField:
+        """The swarms' empirical state distributions (samples ``(E, N, S)``; see
+        :class:`~swarmzoo.envs.core.collective.MeanField`)."""
+        return self.task.mean_field()
+
     def render(self) -> np.ndarray | None:
         """Render copy 0."""
         if self.render_mode is None:
@@ -131,7 +137,9 @@ class SwarmVectorEnv:
                 self.task.arena, self.render_mode, fps=self.task.render_fps, title=self.task.name
             )
         self.task.draw(self._renderer, 0)
-        self._renderer.hud([self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}"])
+        self._renderer.hud(
+            [self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}", *self.task.hud(0)]
+        )
         return self._renderer.finish()
 
     def close(self) -> None:

@@ -1,0 +1,365 @@
+"""# Vicsek flocking (``flocking-v0``)
+
+N robots move at constant speed and steer their headings; the swarm is rewarded for flying in one
+direction (polar order). Robots sense only neighbours within ``sensing_radius``. This is the
+Vicsek model (Vicsek et al., PRL 1995) with the heading update left to a policy, as in the Vicsek
+task of Cui et al., "Learning Decentralized Partially Observable Mean Field Control for Artificial
+Collective Behavior" (ICLR 2024).
+
+| Import              | ``swarmzoo.make("flocking-v0")`` or ``from swarmzoo.envs import flocking``       |
+|---------------------|--------------------------------------------------------------------------------|
+| Agents              | ``robot_0 ... robot_{N-1}``                                                     |
+| Actions             | ``Discrete(n_turns)`` or ``Box(-1, 1, (1,))`` (``continuous_actions=True``)      |
+| Observation         | ``Box(-inf, inf, (5 + heading_bins + 3 k_robots,), float32)``                    |
+| State               | ``Box(-inf, inf, (4 N,), float32)``                                             |
+| Mean-field view     | ``env.mean_field()``: samples ``(x, y, heading)`` per robot                      |
+| Vector face         | ``swarmzoo.make_vec("flocking-v0", num_envs)``                                  |
+
+## Dynamics
+
+Each step robot ``i`` turns by its action and by heading noise, then moves ``speed`` along its new
+heading::
+
+    theta_i <- wrap(theta_i + turn_i + heading_noise * (U - 1/2)),  U ~ Uniform(0, 1)
+    x_i     <- x_i + speed * (cos theta_i, sin theta_i)
+
+(``heading_noise`` is Vicsek's eta: the noise is uniform on ``[-eta/2, eta/2]``.) On a torus
+positions wrap; with walls a robot that crosses one is mirrored back and its heading reflected.
+Headings stay in ``[-pi, pi)`` and every robot's speed is exactly ``speed``.
+
+## Actions
+
+Discrete: ``a`` in ``0 .. n_turns - 1`` turns by ``linspace(-max_turn, max_turn, n_turns)[a]``
+(``n_turns`` is odd, so the middle action goes straight). Continuous: ``u`` in ``[-1, 1]`` turns
+by ``u * max_turn``. Out-of-range actions raise ``ValueError``; nothing is clipped.
+
+## Observation (index slices)
+
+| Slice                                    | Content                                                     |
+|------------------------------------------|-------------------------------------------------------------|
+| ``[0:2]``                                | own heading ``(cos, sin)`` (a compass)                        |
+| ``[2]``                                  | neighbours sensed / ``expected_neighbours`` (see Config)      |
+| ``[3:5]``                                | mean ``(cos, sin)`` of neighbours' headings minus own heading |
+| ``[5 : 5+B]``                            | fraction of neighbours per relative-heading bin over [-pi, pi) |
+| ``[5+B : 5+B+3k]``                       | k nearest: ``(dx, dy) / sensing_radius`` (own frame), ``valid`` |
+
+Neighbour offsets are in the robot's own frame (x ahead, y to the left). Everything except the
+compass is relative to the robot's heading, so a policy can be
+rotation-invariant. A robot with no neighbour sees zeros in ``[2 : ]``.
+
+## Reward
+
+Every robot gets ``order`` (``reward="global"``: the polar order parameter
+``|mean_j exp(i theta_j)|`` of the whole swarm; ``reward="local"``: the same over the robot and
+its neighbours), minus ``cohesion_penalty`` if it senses no neighbour, minus
+``collision_penalty`` per neighbour closer than ``2 robot_radius``.
+
+## Termination and truncation
+
+No termination; truncation after ``max_cycles`` steps.
+
+## Infos (per step)
+
+``order_parameter`` (global polar order of the copy), per robot ``neighbours`` (count sensed) and
+``collisions``.
+
+## Mean-field view
+
+``mean_field()`` returns a :class:`~swarmzoo.envs.core.collective.MeanField` with samples
+``(x, y, heading)``, bounds ``[-width/2, width/2] x [-height/2, height/2] x [-pi, pi]``; x and y
+are periodic on a torus, the heading always.
+
+## Arguments
+
+See :class:`Config`; every field is a keyword of ``swarmzoo.make``.
+
+## Version history
+
+* v0: initial release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from gymnasium import spaces
+
+from swarmzoo.envs.core.arena import Arena, wrap
+from swarmzoo.envs.core.collective import (
+    MeanField,
+    Neighbourhood,
+    angle_colors,
+    arena_for_density,
+    local_order,
+    neighbourhood,
+    order_parameter,
+    relative_angle_summary,
+    rotate,
+    wrap_angle,
+)
+from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.neighbors import Method, knn
+from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.registry import register
+
+BOUNDARIES = ("torus", "walls")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Arguments of ``flocking-v0``.
+
+    Attributes:
+        n_agents: number of robots N (>= 1).
+        density: robots per unit area; sets the arena side ``sqrt(N / density)`` unless
+            ``arena_width`` is given.
+        arena_width: arena extent along x (default from ``density``).
+        arena_height: arena extent along y (default ``arena_width``).
+        boundary: ``"torus"`` (Vicsek's periodic box) or ``"walls"`` (reflecting).
+        speed: distance moved per step (constant).
+        sensing_radius: robots sense neighbours closer than this.
+        heading_noise: Vicsek's eta, width of the uniform heading noise per step (radians, >= 0).
+        max_turn: largest turn per step (radians, in (0, pi]).
+        n_turns: discrete turn set size (odd, >= 1).
+        continuous_actions: ``Box(-1, 1, (1,))`` turns instead of ``Discrete(n_turns)``.
+        heading_bins: bins of the relative-heading histogram in the observation (0 for none).
+        k_robots: nearest-neighbour slots in the observation.
+        reward: ``"global"`` (swarm order parameter) or ``"local"`` (neighbourhood order).
+        cohesion_penalty: penalty for a robot that senses no neighbour.
+        collision_penalty: penalty per neighbour closer than ``2 robot_radius``.
+        robot_radius: body radius (for collisions and rendering).
+        max_cycles: steps per episode.
+        neighbour_method: ``"auto"``, ``"dense"`` (all pairs) or ``"tree"`` (k-d tree) sensing.
+    """
+
+    n_agents: int = 50
+    density: float = 2.0
+    arena_width: float | None = None
+    arena_height: float | None = None
+    boundary: Literal["torus", "walls"] = "torus"
+    speed: float = 0.1
+    sensing_radius: float = 1.0
+    heading_noise: float = 0.2
+    max_turn: float = np.pi / 4
+    n_turns: int = 5
+    continuous_actions: bool = False
+    heading_bins: int = 8
+    k_robots: int = 3
+    reward: Literal["global", "local"] = "global"
+    cohesion_penalty: float = 0.0
+    collision_penalty: float = 0.0
+    robot_radius: float = 0.05
+    max_cycles: int = 100
+    neighbour_method: Method = "auto"
+
+    def __post_init__(self) -> None:
+        check_positive_int("n_agents", self.n_agents)
+        check_positive_int("heading_bins", self.heading_bins, minimum=0)
+        check_positive_int("k_robots", self.k_robots, minimum=0)
+        check_positive_int("max_cycles", self.max_cycles)
+        check_positive_int("n_turns", self.n_turns)
+        if self.n_turns % 2 == 0:
+            raise ValueError(f"n_turns must be odd (so one action goes straight), got {self.n_turns}")
+        for name in ("density", "speed", "sensing_radius", "robot_radius"):
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("arena_width", self.arena_width, low=0.0, low_open=True, allow_none=True)
+        check_number("arena_height", self.arena_height, low=0.0, low_open=True, allow_none=True)
+        check_number("heading_noise", self.heading_noise, 0.0, 2 * np.pi)
+        check_number("max_turn", self.max_turn, 0.0, np.pi, low_open=True)
+        check_number("cohesion_penalty", self.cohesion_penalty, low=0.0)
+        check_number("collision_penalty", self.collision_penalty, low=0.0)
+        if self.boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
+        if self.reward not in ("global", "local"):
+            raise ValueError(f"reward must be 'global' or 'local', got {self.reward!r}")
+        if self.neighbour_method not in ("auto", "dense", "tree"):
+            raise ValueError(f"neighbour_method must be auto, dense or tree, got {self.neighbour_method!r}")
+        if not isinstance(self.continuous_actions, bool):
+            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
+            raise ValueError(f"speed={self.speed} is too large for a {self.arena.width:g}-wide walled arena")
+
+    @cached_property
+    def arena(self) -> Arena:
+        return arena_for_density(
+            self.n_agents, self.density, self.arena_width, self.arena_height, self.boundary
+        )
+
+    @property
+    def expected_neighbours(self) -> float:
+        """Neighbours a robot senses on average when robots are spread uniformly (the scale of
+        the observation's count), at least 1."""
+        return max(1.0, (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2)
+
+    @cached_property
+    def turns(self) -> np.ndarray:
+        """The discrete turn set ``(n_turns,)`` in radians."""
+        return np.linspace(-self.max_turn, self.max_turn, self.n_turns)
+
+
+# -- the task's pure functions ---------------------------------------------------------------
+
+
+def turn_angles(actions: np.ndarray, cfg: Config) -> np.ndarray:
+    """Turns ``(E, N)`` in radians from validated actions."""
+    if cfg.continuous_actions:
+        return actions[..., 0].astype(np.float64) * cfg.max_turn
+    return cfg.turns[actions]
+
+
+def move(
+    pos: np.ndarray, heading: np.ndarray, turn: np.ndarray, noise: np.ndarray, cfg: Config
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Vicsek step: new ``pos (E, N, 2)`` and ``heading (E, N)``; ``noise`` is ``U(0,1) (E, N)``."""
+    heading = wrap_angle(heading + turn + cfg.heading_noise * (noise - 0.5))
+    pos = pos + cfg.speed * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
+    if cfg.boundary == "torus":
+        return wrap(pos, cfg.arena), heading
+    return reflect(pos, heading, cfg.arena)
+
+
+def reflect(pos: np.ndarray, heading: np.ndarray, arena: Arena) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror robots that crossed a wall back inside and reflect their headings."""
+    half = arena.half
+    over_x = np.abs(pos[..., 0]) > half[0]
+    over_y = np.abs(pos[..., 1]) > half[1]
+    if not (over_x.any() or over_y.any()):
+        return pos, heading
+    pos = pos.copy()
+    pos[..., 0] = np.where(over_x, np.sign(pos[..., 0]) * 2 * half[0] - pos[..., 0], pos[..., 0])
+    pos[..., 1] = np.where(over_y, np.sign(pos[..., 1]) * 2 * half[1] - pos[..., 1], pos[..., 1])
+    heading = np.where(over_x, np.pi - heading, heading)
+    heading = np.where(over_y, -heading, heading)
+    return pos, wrap_angle(heading)
+
+
+def observe(pos: np.ndarray, heading: np.ndarray, graph: Neighbourhood, cfg: Config) -> np.ndarray:
+    """Local observations ``(E, N, 5 + B + 3 k)`` float32 (layout in the module docstring)."""
+    E, N = heading.shape
+    count, mean_rel, hist = relative_angle_summary(graph, heading, cfg.heading_bins)
+    parts = [
+        np.cos(heading)[..., None],
+        np.sin(heading)[..., None],
+        (count / cfg.expected_neighbours)[..., None],
+    ]
+    parts += [mean_rel, hist]
+    if cfg.k_robots:
+        near = knn(
+            pos,
+            pos,
+            cfg.k_robots,
+            cfg.arena,
+            cfg.sensing_radius,
+            exclude_self=True,
+            method=cfg.neighbour_method,
+        )
+        body = rotate(near.delta, heading[..., None]) / cfg.sensing_radius  # (E, N, k, 2)
+        slots = np.concatenate([body, near.mask[..., None]], axis=-1)
+        parts.append(slots.reshape(E, N, 3 * cfg.k_robots))
+    return np.concatenate(parts, axis=-1).astype(np.float32)
+
+
+# -- the task --------------------------------------------------------------------------------
+
+
+class Flocking(SwarmTask):
+    """Batched Vicsek flocking: state arrays ``pos (E, N, 2)`` and ``heading (E, N)``."""
+
+    name = "flocking_v0"
+    Config = Config
+    PRESETS = {
+        # Vicsek's original setting: full-strength alignment possible in one step, weak noise.
+        "vicsek": dict(max_turn=np.pi, n_turns=9, heading_noise=0.1, speed=0.03, density=4.0),
+    }
+
+    def __init__(self, config: Config, n_envs: int = 1) -> None:
+        super().__init__(config, n_envs)
+        cfg = config
+        self.arena = cfg.arena
+        E, N = n_envs, cfg.n_agents
+        self.pos = np.zeros((E, N, 2))
+        self.heading = np.zeros((E, N))
+        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self.order_trace: list[float] = []  # copy 0's order parameter over the episode (for render)
+        obs_dim = 5 + cfg.heading_bins + 3 * cfg.k_robots
+        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+        self.state_space = spaces.Box(-np.inf, np.inf, (4 * N,), np.float32)
+        if cfg.continuous_actions:
+            self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        else:
+            self.action_space = spaces.Discrete(cfg.n_turns)
+        self._obs: np.ndarray | None = None
+
+    def _sense(self) -> None:
+        cfg = self.config
+        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self._obs = None
+
+    def _reset(self, env_ids: np.ndarray) -> None:
+        half = self.arena.half
+        self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_agents, 2), -half, half)
+        self.heading[env_ids] = wrap_angle(self.rng.uniform(env_ids, (self.n_agents,), -np.pi, np.pi))
+        self._sense()
+        if 0 in env_ids:
+            self.order_trace = [float(order_parameter(self.heading[:1])[0])]
+
+    def _step(self, actions: np.ndarray):
+        cfg = self.config
+        all_envs = np.arange(self.n_envs)
+        noise = self.rng.uniform(all_envs, (self.n_agents,))
+        self.pos, self.heading = move(self.pos, self.heading, turn_angles(actions, cfg), noise, cfg)
+        self._sense()
+        graph = self.graph
+        order = order_parameter(self.heading)
+        count = graph.count()
+        if cfg.reward == "global":
+            rewards = np.repeat(order[:, None], self.n_agents, axis=1)
+        else:
+            rewards = local_order(graph, self.heading)
+        close = np.einsum("md,md->m", graph.delta, graph.delta) < (2 * cfg.robot_radius) ** 2
+        collisions = graph.sum(close.astype(np.float64)).astype(np.int64)
+        rewards = rewards - cfg.cohesion_penalty * (count == 0) - cfg.collision_penalty * collisions
+        self.order_trace.append(float(order[0]))
+        terminated = np.zeros((self.n_envs, self.n_agents), dtype=bool)
+        infos = {"order_parameter": order, "neighbours": count, "collisions": collisions}
+        return rewards, terminated, infos
+
+    def observe(self) -> np.ndarray:
+        if self._obs is None:
+            self._obs = observe(self.pos, self.heading, self.graph, self.config)
+        return self._obs
+
+    def state(self) -> np.ndarray:
+        E = self.n_envs
+        scaled = self.pos / self.arena.half
+        parts = [scaled, np.cos(self.heading)[..., None], np.sin(self.heading)[..., None]]
+        return np.concatenate(parts, axis=-1).reshape(E, -1).astype(np.float32)
+
+    def mean_field(self) -> MeanField:
+        half = self.arena.half
+        periodic = self.config.boundary == "torus"
+        return MeanField(
+            samples=np.concatenate([self.pos, self.heading[..., None]], axis=-1),
+            names=("x", "y", "heading"),
+            low=np.array([-half[0], -half[1], -np.pi]),
+            high=np.array([half[0], half[1], np.pi]),
+            periodic=np.array([periodic, periodic, True]),
+        )
+
+    def hud(self, env_index: int) -> list[str]:
+        return [f"order {order_parameter(self.heading[env_index : env_index + 1])[0]:.3f}"]
+
+    def draw(self, renderer, env_index: int) -> None:
+        e, cfg = env_index, self.config
+        renderer.begin()
+        length = max(cfg.speed * 3, cfg.robot_radius * 3, 0.008 * max(self.arena.width, self.arena.height))
+        renderer.arrows(self.pos[e], self.heading[e], length, angle_colors(self.heading[e]))
+        if e == 0:
+            renderer.curve(self.order_trace, "order", 0.0, 1.0, length=self.max_cycles + 1)
+
+
+parallel_env, raw_env, env, vector_env = make_factories(Flocking)
+register("flocking-v0", __name__, "Vicsek flocking: constant-speed robots steer to align headings")

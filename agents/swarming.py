@@ -9,7 +9,8 @@ unchanged at any swarm size:
 * :class:`KuramotoRule` (``kuramoto-v0``): add ``gain * mean_j sin(theta_j - theta_i)`` to the phase
   velocity, the Kuramoto coupling law.
 * :class:`LocalCentroidRule` (``aggregation-v0``): move toward the centroid of the sensed
-  neighbours; robots that sense nobody keep a random heading until they find someone.
+  neighbours without pushing into robots already touching; robots that sense nobody keep a
+  random heading until they find someone.
 """
 
 from __future__ import annotations
@@ -84,12 +85,28 @@ class LocalCentroidRule:
         # Full speed toward the centroid, slowing down over the last step (no overshoot).
         step = offset / cfg.max_speed
         velocity = np.where(alone[..., None], self._explore, step)
+        velocity = self._yield_to_contacts(velocity, obs, cfg)
         if cfg.continuous_actions:
             return np.clip(velocity, -1.0, 1.0).astype(np.float32)
         scores = velocity @ DISCRETE_DIRECTIONS.T
         actions = scores.argmax(axis=-1)
         actions[np.abs(velocity).max(axis=-1) < 0.5] = 0
         return actions
+
+    @staticmethod
+    def _yield_to_contacts(velocity: np.ndarray, obs: np.ndarray, cfg) -> np.ndarray:
+        """Drop the part of ``velocity`` that would push into a robot it (almost) touches, so a
+        gathered group packs instead of crushing into a pile."""
+        k = cfg.k_robots
+        slots = obs[..., 3 : 3 + 3 * k].astype(np.float64).reshape(*obs.shape[:2], k, 3)
+        offset = slots[..., :2] * cfg.sensing_radius
+        dist = np.linalg.norm(offset, axis=-1)
+        contact = (slots[..., 2] > 0) & (dist < 2 * cfg.robot_radius + cfg.max_speed)
+        unit = offset / np.maximum(dist, 1e-12)[..., None]
+        for slot in range(k):  # nearest first
+            toward = np.maximum((velocity * unit[:, :, slot]).sum(axis=-1), 0.0) * contact[:, :, slot]
+            velocity = velocity - toward[..., None] * unit[:, :, slot]
+        return velocity
 
     def _directions(self, shape: tuple[int, ...]) -> np.ndarray:
         angle = self.rng.uniform(-np.pi, np.pi, shape)

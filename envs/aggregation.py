@@ -20,7 +20,8 @@ problem of swarm robotics (e.g. Gauci et al., IJRR 2014).
 Kinematic robots: each step a robot moves by ``max_speed * a`` (continuous ``a`` in ``[-1,
 1]^2``) or ``max_speed`` along an axis (discrete). Bodies of radius ``robot_radius`` do not
 overlap: after the move every overlapping pair is pushed apart along the line between them, half
-the overlap each (one pass per step, so dense piles may overlap slightly for a step). Walls stop
+the overlap each, repeated ``separation_passes`` times (bodies are soft: robots that keep pushing
+into a dense pile can still overlap there). Walls stop
 robots at the edge; with ``boundary="none"`` the plane is unbounded and the arena is only the
 spawn area.
 
@@ -37,6 +38,8 @@ ay)``. Out-of-range actions raise ``ValueError``; nothing is clipped.
 | ``[1:3]``                | offset to the centroid of the sensed neighbours / ``sensing_radius``      |
 | ``[3 : 3+3k]``           | k nearest neighbours: ``(dx, dy) / sensing_radius``, ``valid``            |
 
+Robots sense at most ``max_neighbours`` (default 32) nearest robots within ``sensing_radius``
+(a packed group of 10,000 robots would otherwise give every robot thousands of neighbours).
 Offsets are world-frame (robots have a compass) and relative; nothing global is observed. A robot
 with no neighbour sees zeros.
 
@@ -83,9 +86,15 @@ from scipy.sparse.csgraph import connected_components
 
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena
-from swarmzoo.envs.core.collective import MeanField, Neighbourhood, arena_for_density, neighbourhood
+from swarmzoo.envs.core.collective import (
+    MeanField,
+    Neighbourhood,
+    arena_for_density,
+    nearest_slots,
+    neighbourhood,
+)
 from swarmzoo.envs.core.factories import make_factories
-from swarmzoo.envs.core.neighbors import Method, knn, radius_pairs
+from swarmzoo.envs.core.neighbors import Method, radius_pairs
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.registry import register
 
@@ -106,11 +115,14 @@ class Config:
         boundary: ``"walls"`` or ``"none"`` (unbounded; the arena is the spawn area).
         max_speed: distance per step of a full action.
         sensing_radius: robots sense others closer than this.
+        max_neighbours: a robot senses at most this many (nearest) robots within the radius,
+            or None for all of them (memory then grows with crowding; see Dynamics).
         robot_radius: body radius; bodies are kept apart.
         k_robots: nearest-neighbour slots in the observation.
         continuous_actions: ``Box(-1, 1, (2,))`` velocities instead of ``Discrete(5)``.
         reward: ``"global"`` (swarm spread) or ``"local"`` (distance to sensed neighbours).
         collision_penalty: penalty per overlapping neighbour (>= 0).
+        separation_passes: overlap-resolving passes per step (>= 0; 0: bodies pass through).
         max_cycles: steps per episode.
         neighbour_method: ``"auto"``, ``"dense"`` or ``"tree"`` radius sensing.
     """
@@ -122,18 +134,23 @@ class Config:
     boundary: Literal["walls", "none"] = "walls"
     max_speed: float = 0.1
     sensing_radius: float = 2.5
+    max_neighbours: int | None = 32
     robot_radius: float = 0.05
     k_robots: int = 4
     continuous_actions: bool = False
     reward: Literal["global", "local"] = "global"
     collision_penalty: float = 0.0
+    separation_passes: int = 4
     max_cycles: int = 100
     neighbour_method: Method = "auto"
 
     def __post_init__(self) -> None:
         check_positive_int("n_agents", self.n_agents)
+        if self.max_neighbours is not None:
+            check_positive_int("max_neighbours", self.max_neighbours)
         check_positive_int("k_robots", self.k_robots, minimum=0)
         check_positive_int("max_cycles", self.max_cycles)
+        check_positive_int("separation_passes", self.separation_passes, minimum=0)
         for name in ("density", "max_speed", "sensing_radius", "robot_radius"):
             check_number(name, getattr(self, name), low=0.0, low_open=True)
         check_number("arena_width", self.arena_width, low=0.0, low_open=True, allow_none=True)
@@ -165,7 +182,10 @@ class Config:
     @property
     def expected_neighbours(self) -> float:
         """Neighbours a robot senses on average at the (uniform) start: the count's scale, >= 1."""
-        return max(1.0, (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2)
+        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
+        if self.max_neighbours is not None:
+            expected = min(expected, self.max_neighbours)
+        return max(1.0, expected)
 
 
 # -- the task's pure functions ---------------------------------------------------------------
@@ -179,11 +199,16 @@ def velocities(actions: np.ndarray, cfg: Config) -> np.ndarray:
 
 
 def separate(pos: np.ndarray, cfg: Config) -> np.ndarray:
-    """Push overlapping bodies apart, half the overlap each, along the line between them; then
-    keep them inside the walls. Returns new positions ``(E, N, 2)``."""
+    """Push overlapping bodies apart, half the overlap each, along the line between them, for
+    ``separation_passes`` passes; keep them inside the walls. Returns new positions ``(E, N, 2)``."""
     pos = pos.copy()
-    env, i, j = radius_pairs(pos, 2 * cfg.robot_radius, cfg.arena, cfg.neighbour_method)
-    if len(env):
+    limit = cfg.arena.half - cfg.robot_radius
+    if cfg.boundary == "walls":
+        np.clip(pos, -limit, limit, out=pos)
+    for _ in range(cfg.separation_passes):
+        env, i, j = radius_pairs(pos, 2 * cfg.robot_radius, cfg.arena, cfg.neighbour_method)
+        if not len(env):
+            break
         delta = pos[env, j] - pos[env, i]
         dist = np.linalg.norm(delta, axis=-1, keepdims=True)
         # Coincident robots separate along a fixed axis (rare; deterministic).
@@ -191,9 +216,8 @@ def separate(pos: np.ndarray, cfg: Config) -> np.ndarray:
         push = 0.5 * (2 * cfg.robot_radius - dist) * direction
         np.add.at(pos, (env, j), push)
         np.add.at(pos, (env, i), -push)
-    if cfg.boundary == "walls":
-        limit = cfg.arena.half - cfg.robot_radius
-        np.clip(pos, -limit, limit, out=pos)
+        if cfg.boundary == "walls":
+            np.clip(pos, -limit, limit, out=pos)
     return pos
 
 
@@ -220,16 +244,10 @@ def observe(pos: np.ndarray, graph: Neighbourhood, cfg: Config) -> np.ndarray:
     centroid = graph.sum(graph.delta) / np.maximum(count, 1)[..., None] / cfg.sensing_radius
     parts = [(count / cfg.expected_neighbours)[..., None], centroid]
     if cfg.k_robots:
-        near = knn(
-            pos,
-            pos,
-            cfg.k_robots,
-            cfg.arena,
-            cfg.sensing_radius,
-            exclude_self=True,
-            method=cfg.neighbour_method,
+        delta, mask = nearest_slots(
+            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.neighbour_method
         )
-        slots = np.concatenate([near.delta / cfg.sensing_radius, near.mask[..., None]], axis=-1)
+        slots = np.concatenate([delta / cfg.sensing_radius, mask[..., None]], axis=-1)
         parts.append(slots.reshape(E, N, 3 * cfg.k_robots))
     return np.concatenate(parts, axis=-1).astype(np.float32)
 
@@ -249,7 +267,7 @@ class Aggregation(SwarmTask):
         self.arena = cfg.arena
         E, N = n_envs, cfg.n_agents
         self.pos = np.zeros((E, N, 2))
-        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self.graph = Neighbourhood.empty(E, N)
         self.spread_trace: list[float] = []
         self.observation_space = spaces.Box(-np.inf, np.inf, (3 + 3 * cfg.k_robots,), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (2 * N,), np.float32)
@@ -261,13 +279,15 @@ class Aggregation(SwarmTask):
 
     def _sense(self) -> None:
         cfg = self.config
-        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self.graph = neighbourhood(
+            self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method, cfg.max_neighbours
+        )
         self._obs = None
 
     def _reset(self, env_ids: np.ndarray) -> None:
         cfg = self.config
         half = self.arena.half - (cfg.robot_radius if cfg.boundary == "walls" else 0.0)
-        self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_agents, 2), -half, half)
+        self.pos[env_ids] = separate(self.rng.uniform(env_ids, (self.n_agents, 2), -half, half), cfg)
         self._sense()
         if 0 in env_ids:
             self.spread_trace = [float(spread(self.pos[:1])[0])]

@@ -43,9 +43,11 @@ by ``u * max_turn``. Out-of-range actions raise ``ValueError``; nothing is clipp
 | ``[5 : 5+B]``                            | fraction of neighbours per relative-heading bin over [-pi, pi) |
 | ``[5+B : 5+B+3k]``                       | k nearest: ``(dx, dy) / sensing_radius`` (own frame), ``valid`` |
 
-Neighbour offsets are in the robot's own frame (x ahead, y to the left). Everything except the
-compass is relative to the robot's heading, so a policy can be
-rotation-invariant. A robot with no neighbour sees zeros in ``[2 : ]``.
+A robot senses at most ``max_neighbours`` (default 32) nearest robots within ``sensing_radius``:
+a sensor's tracking capacity, which also keeps memory linear in N when robots crowd (the Vicsek
+model has no repulsion, so clumps form). Neighbour offsets are in the robot's own frame (x ahead,
+y to the left). Everything except the compass is relative to the robot's heading, so a policy can
+be rotation-invariant. A robot with no neighbour sees zeros in ``[2 : ]``.
 
 ## Reward
 
@@ -94,6 +96,7 @@ from swarmzoo.envs.core.collective import (
     angle_colors,
     arena_for_density,
     local_order,
+    nearest_slots,
     neighbourhood,
     order_parameter,
     relative_angle_summary,
@@ -101,7 +104,7 @@ from swarmzoo.envs.core.collective import (
     wrap_angle,
 )
 from swarmzoo.envs.core.factories import make_factories
-from swarmzoo.envs.core.neighbors import Method, knn
+from swarmzoo.envs.core.neighbors import Method
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.registry import register
 
@@ -121,6 +124,8 @@ class Config:
         boundary: ``"torus"`` (Vicsek's periodic box) or ``"walls"`` (reflecting).
         speed: distance moved per step (constant).
         sensing_radius: robots sense neighbours closer than this.
+        max_neighbours: a robot senses at most this many (nearest) robots within the radius,
+            or None for all of them (memory then grows with crowding; see Dynamics).
         heading_noise: Vicsek's eta, width of the uniform heading noise per step (radians, >= 0).
         max_turn: largest turn per step (radians, in (0, pi]).
         n_turns: discrete turn set size (odd, >= 1).
@@ -142,6 +147,7 @@ class Config:
     boundary: Literal["torus", "walls"] = "torus"
     speed: float = 0.1
     sensing_radius: float = 1.0
+    max_neighbours: int | None = 32
     heading_noise: float = 0.2
     max_turn: float = np.pi / 4
     n_turns: int = 5
@@ -157,6 +163,8 @@ class Config:
 
     def __post_init__(self) -> None:
         check_positive_int("n_agents", self.n_agents)
+        if self.max_neighbours is not None:
+            check_positive_int("max_neighbours", self.max_neighbours)
         check_positive_int("heading_bins", self.heading_bins, minimum=0)
         check_positive_int("k_robots", self.k_robots, minimum=0)
         check_positive_int("max_cycles", self.max_cycles)
@@ -192,7 +200,10 @@ class Config:
     def expected_neighbours(self) -> float:
         """Neighbours a robot senses on average when robots are spread uniformly (the scale of
         the observation's count), at least 1."""
-        return max(1.0, (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2)
+        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
+        if self.max_neighbours is not None:
+            expected = min(expected, self.max_neighbours)
+        return max(1.0, expected)
 
     @cached_property
     def turns(self) -> np.ndarray:
@@ -247,17 +258,11 @@ def observe(pos: np.ndarray, heading: np.ndarray, graph: Neighbourhood, cfg: Con
     ]
     parts += [mean_rel, hist]
     if cfg.k_robots:
-        near = knn(
-            pos,
-            pos,
-            cfg.k_robots,
-            cfg.arena,
-            cfg.sensing_radius,
-            exclude_self=True,
-            method=cfg.neighbour_method,
+        delta, mask = nearest_slots(
+            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.neighbour_method
         )
-        body = rotate(near.delta, heading[..., None]) / cfg.sensing_radius  # (E, N, k, 2)
-        slots = np.concatenate([body, near.mask[..., None]], axis=-1)
+        body = rotate(delta, heading[..., None]) / cfg.sensing_radius  # (E, N, k, 2)
+        slots = np.concatenate([body, mask[..., None]], axis=-1)
         parts.append(slots.reshape(E, N, 3 * cfg.k_robots))
     return np.concatenate(parts, axis=-1).astype(np.float32)
 
@@ -282,7 +287,7 @@ class Flocking(SwarmTask):
         E, N = n_envs, cfg.n_agents
         self.pos = np.zeros((E, N, 2))
         self.heading = np.zeros((E, N))
-        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self.graph = Neighbourhood.empty(E, N)
         self.order_trace: list[float] = []  # copy 0's order parameter over the episode (for render)
         obs_dim = 5 + cfg.heading_bins + 3 * cfg.k_robots
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
@@ -295,7 +300,9 @@ class Flocking(SwarmTask):
 
     def _sense(self) -> None:
         cfg = self.config
-        self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+        self.graph = neighbourhood(
+            self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method, cfg.max_neighbours
+        )
         self._obs = None
 
     def _reset(self, env_ids: np.ndarray) -> None:

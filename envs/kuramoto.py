@@ -30,7 +30,8 @@ frequencies ``omega_i`` are drawn each episode from ``frequency_distribution`` (
 ``frequency_spread``, for which the all-to-all critical coupling is exactly ``2 *
 frequency_spread``; ``"uniform"``: half-range ``frequency_spread``).
 
-Coupling graphs: ``"radius"`` (robots closer than ``sensing_radius``; static per episode),
+Coupling graphs: ``"radius"`` (the ``max_neighbours`` nearest robots closer than
+``sensing_radius``; static per episode),
 ``"complete"`` (all-to-all, the classic model; O(N) per step unless ``phase_bins`` > 0) and
 ``"ring"`` (robot ``i`` with ``i +- 1 .. ring_neighbours``, modulo N).
 
@@ -128,6 +129,8 @@ class Config:
         arena_height: arena extent along y (default ``arena_width``).
         boundary: ``"torus"`` or ``"walls"`` (distances for the radius graph).
         sensing_radius: coupling range of the radius graph.
+        max_neighbours: a robot senses at most this many (nearest) robots within the radius,
+            or None for all of them (memory then grows with crowding; see Dynamics).
         ring_neighbours: neighbours on each side in the ring graph (>= 1).
         frequency_distribution: ``"normal"``, ``"cauchy"`` or ``"uniform"``.
         frequency_mean: centre of the natural frequencies (rad per time unit).
@@ -152,6 +155,7 @@ class Config:
     arena_height: float | None = None
     boundary: Literal["torus", "walls"] = "torus"
     sensing_radius: float = 1.0
+    max_neighbours: int | None = 32
     ring_neighbours: int = 2
     frequency_distribution: Literal["normal", "cauchy", "uniform"] = "normal"
     frequency_mean: float = 0.0
@@ -170,6 +174,8 @@ class Config:
 
     def __post_init__(self) -> None:
         check_positive_int("n_agents", self.n_agents)
+        if self.max_neighbours is not None:
+            check_positive_int("max_neighbours", self.max_neighbours)
         check_positive_int("ring_neighbours", self.ring_neighbours)
         check_positive_int("n_controls", self.n_controls)
         check_positive_int("phase_bins", self.phase_bins, minimum=0)
@@ -215,7 +221,10 @@ class Config:
             return max(1.0, self.n_agents - 1.0)
         if self.graph == "ring":
             return float(min(2 * self.ring_neighbours, max(self.n_agents - 1, 1)))
-        return max(1.0, (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2)
+        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
+        if self.max_neighbours is not None:
+            expected = min(expected, self.max_neighbours)
+        return max(1.0, expected)
 
     @cached_property
     def controls(self) -> np.ndarray:
@@ -332,7 +341,9 @@ class Kuramoto(SwarmTask):
         self.omega[env_ids] = natural_frequencies(self.rng.uniform(env_ids, (N,)), cfg)
         self.control[env_ids] = 0.0
         if cfg.graph == "radius":  # robots do not move: the graph changes only at a reset
-            self.graph = neighbourhood(self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method)
+            self.graph = neighbourhood(
+                self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method, cfg.max_neighbours
+            )
         self._summary = None
         if 0 in env_ids:
             self.order_trace = [float(order_parameter(self.phase[:1])[0])]

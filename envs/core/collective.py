@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swarmzoo.envs.core.arena import Arena, min_image
-from swarmzoo.envs.core.neighbors import Method, radius_pairs
+from swarmzoo.envs.core.neighbors import Method, Neighbors, knn, radius_pairs
 
 TWO_PI = 2.0 * np.pi
 
@@ -70,6 +70,8 @@ class Neighbourhood:
         src: ``(M,)`` the sensed robot.
         dst: ``(M,)`` the sensing robot. Every undirected pair appears in both directions.
         delta: ``(M, 2)`` position of ``src`` minus position of ``dst`` (minimum image on a torus).
+        nearest: when built with ``max_neighbours``, the same links as padded ``(E, N, k)`` slots,
+            nearest first (see :func:`~swarmzoo.envs.core.neighbors.knn`); else None.
     """
 
     n_envs: int
@@ -78,6 +80,13 @@ class Neighbourhood:
     src: np.ndarray
     dst: np.ndarray
     delta: np.ndarray
+    nearest: Neighbors | None = None
+
+    @classmethod
+    def empty(cls, n_envs: int, n_agents: int) -> Neighbourhood:
+        """A graph without links."""
+        none = np.zeros(0, dtype=np.int64)
+        return cls(n_envs, n_agents, none, none, none, np.zeros((0, 2)))
 
     @property
     def receiver(self) -> np.ndarray:
@@ -114,7 +123,9 @@ class Neighbourhood:
         return values[self.env, self.dst]
 
 
-def neighbourhood(pos: np.ndarray, radius: float, arena: Arena, method: Method = "auto") -> Neighbourhood:
+def neighbourhood(
+    pos: np.ndarray, radius: float, arena: Arena, method: Method = "auto", max_neighbours: int | None = None
+) -> Neighbourhood:
     """Robots within ``radius`` (strictly) of each other sense each other.
 
     Args:
@@ -122,11 +133,32 @@ def neighbourhood(pos: np.ndarray, radius: float, arena: Arena, method: Method =
         radius: sensing radius (> 0).
         arena: distances use the minimum image on a torus.
         method: ``"dense"`` (all pairs, small N), ``"tree"`` (k-d tree, O(N log N)) or ``"auto"``.
+        max_neighbours: if given, each robot senses only its ``max_neighbours`` nearest robots
+            within ``radius`` (a sensor's tracking capacity). This bounds the links at
+            ``N * max_neighbours`` however densely robots crowd; without it a clump of ``n``
+            robots within ``radius`` of each other has ``n^2`` links. The graph is then directed.
     """
+    if max_neighbours is not None:
+        near = knn(pos, pos, max_neighbours, arena, radius, exclude_self=True, method=method)
+        env, dst, slot = np.nonzero(near.mask)
+        src, delta = near.index[env, dst, slot], near.delta[env, dst, slot]
+        return Neighbourhood(pos.shape[0], pos.shape[1], env, src, dst, delta, nearest=near)
     env, i, j = radius_pairs(pos, radius, arena, method)
     env2, src, dst = np.concatenate([env, env]), np.concatenate([i, j]), np.concatenate([j, i])
     delta = min_image(pos[env2, src] - pos[env2, dst], arena)
     return Neighbourhood(pos.shape[0], pos.shape[1], env2, src, dst, delta)
+
+
+def nearest_slots(
+    graph: Neighbourhood, pos: np.ndarray, k: int, radius: float, arena: Arena, method: Method = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest sensed robots of each robot: ``delta (E, N, k, 2)`` (neighbour minus
+    robot, zero in empty slots) and ``mask (E, N, k)``, nearest first. Reuses the graph's own
+    k-nearest query when it has one with enough slots."""
+    near = graph.nearest
+    if near is None or near.mask.shape[-1] < k:
+        near = knn(pos, pos, k, arena, radius, exclude_self=True, method=method)
+    return near.delta[:, :, :k], near.mask[:, :, :k]
 
 
 def relative_angle_summary(

@@ -150,9 +150,14 @@ class SwarmParallelEnv(ParallelEnv):
         if self._discrete:
             if not self._discrete_types_ok.issuperset(map(type, vals)):
                 for v in vals:
-                    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, np.ndarray)):
+                    if (
+                        isinstance(v, (bool, np.bool_))
+                        or not isinstance(v, (int, np.integer, np.ndarray))
+                        or (isinstance(v, np.ndarray) and v.dtype.kind not in "iu")
+                    ):
                         raise TypeError(f"discrete actions must be integers, got {v!r}")
-                self._discrete_types_ok.update(map(type, vals))
+                # Scalar types are safe once seen; arrays are checked every time (their dtype varies).
+                self._discrete_types_ok.update(t for t in map(type, vals) if t is not np.ndarray)
         try:
             arr = np.asarray(vals) if self._discrete else np.asarray([np.asarray(v) for v in vals])
         except ValueError:  # ragged: some robot's action has another shape

@@ -3,7 +3,7 @@ PYTHON ?= python
 PIP = $(PYTHON) -m pip
 export SDL_VIDEODRIVER ?= dummy
 
-.PHONY: install install-dev demo test test-slow bench lint
+.PHONY: install install-dev demo test test-slow bench bench-swarm lint
 
 # CPU torch first (a bare torch requirement could pull a multi-GB CUDA build).
 install:
@@ -27,6 +27,9 @@ test-slow: install-dev
 
 bench: install-dev
 	$(PYTHON) benchmarks/env_speed.py
+
+bench-swarm: install-dev
+	$(PYTHON) benchmarks/swarm_scaling.py
 
 lint:
 	ruff check . && ruff format --check .

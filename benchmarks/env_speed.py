@@ -42,10 +42,10 @@ from swarmzoo.bench import (
     random_dict_actions,
     time_loop,
     time_parallel_env,
+    write_results_section,
 )
 
 MAX_CYCLES_VECTOR = 50  # navigation-v0's default episode length, used for VMAS's resets too
-BEGIN, END = "<!-- env_speed:begin -->", "<!-- env_speed:end -->"
 
 
 @dataclass
@@ -252,18 +252,6 @@ def build_tables(results: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def main(args: Args) -> None:
     if args.worker is not None:
         print(json.dumps(run_measurement(json.loads(args.worker))))
@@ -341,7 +329,7 @@ def main(args: Args) -> None:
     print()
     print(tables)
     if args.out is not None:
-        write_section(args.out, section)
+        write_results_section(args.out, "env_speed", section)
         print(f"\nwrote {args.out}")
 
 

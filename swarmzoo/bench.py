@@ -20,6 +20,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,24 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def write_results_section(path: str | Path, name: str, body: str) -> None:
+    """Write ``body`` between the markers ``<!-- name:begin -->`` and ``<!-- name:end -->`` of the
+    markdown file ``path`` (``benchmarks/RESULTS.md``), replacing what was between them and
+    keeping everything else; the section is appended when the markers are missing and the file is
+    created when it is."""
+    path = Path(path)
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 def time_loop(step: Callable[[Any], Any], actions: Sequence[Any], repeats: int = 3) -> list[float]:
@@ -221,6 +240,7 @@ def run_self_benchmark(quick: bool = False) -> list[dict]:
 __all__ = [
     "Timing",
     "calibrate_steps",
+    "cpu_model",
     "measure_parallel",
     "measure_vector",
     "random_dict_actions",
@@ -229,4 +249,5 @@ __all__ = [
     "time_loop",
     "time_parallel_env",
     "time_vector_env",
+    "write_results_section",
 ]

@@ -206,7 +206,8 @@ def separate(pos: np.ndarray, cfg: Config) -> np.ndarray:
     if cfg.boundary == "walls":
         np.clip(pos, -limit, limit, out=pos)
     for _ in range(cfg.separation_passes):
-        env, i, j = radius_pairs(pos, 2 * cfg.robot_radius, cfg.arena, cfg.neighbour_method)
+        # Pairs left exactly touching by the last pass (up to rounding) are not overlaps.
+        env, i, j = radius_pairs(pos, 2 * cfg.robot_radius * (1 - 1e-9), cfg.arena, cfg.neighbour_method)
         if not len(env):
             break
         delta = pos[env, j] - pos[env, i]
@@ -245,7 +246,7 @@ def observe(pos: np.ndarray, graph: Neighbourhood, cfg: Config) -> np.ndarray:
     parts = [(count / cfg.expected_neighbours)[..., None], centroid]
     if cfg.k_robots:
         delta, mask = nearest_slots(
-            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.neighbour_method
+            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.max_neighbours, cfg.neighbour_method
         )
         slots = np.concatenate([delta / cfg.sensing_radius, mask[..., None]], axis=-1)
         parts.append(slots.reshape(E, N, 3 * cfg.k_robots))

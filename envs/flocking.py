@@ -259,7 +259,7 @@ def observe(pos: np.ndarray, heading: np.ndarray, graph: Neighbourhood, cfg: Con
     parts += [mean_rel, hist]
     if cfg.k_robots:
         delta, mask = nearest_slots(
-            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.neighbour_method
+            graph, pos, cfg.k_robots, cfg.sensing_radius, cfg.arena, cfg.max_neighbours, cfg.neighbour_method
         )
         body = rotate(delta, heading[..., None]) / cfg.sensing_radius  # (E, N, k, 2)
         slots = np.concatenate([body, mask[..., None]], axis=-1)

@@ -11,12 +11,12 @@ over neighbours are ``np.bincount`` calls over those edges.
 from __future__ import annotations
 
 import colorsys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from swarmzoo.envs.core.arena import Arena, min_image
-from swarmzoo.envs.core.neighbors import Method, Neighbors, knn, radius_pairs
+from swarmzoo.envs.core.neighbors import DENSE_MAX, Method, kdtree, knn, radius_pairs, tree_coordinates
 
 TWO_PI = 2.0 * np.pi
 
@@ -68,10 +68,11 @@ class Neighbourhood:
         n_agents: ``N``.
         env: ``(M,)`` env index of each link.
         src: ``(M,)`` the sensed robot.
-        dst: ``(M,)`` the sensing robot. Every undirected pair appears in both directions.
+        dst: ``(M,)`` the sensing robot.
         delta: ``(M, 2)`` position of ``src`` minus position of ``dst`` (minimum image on a torus).
-        nearest: when built with ``max_neighbours``, the same links as padded ``(E, N, k)`` slots,
-            nearest first (see :func:`~swarmzoo.envs.core.neighbors.knn`); else None.
+        rank: ``(M,)`` 0 for the nearest robot ``dst`` senses, 1 for the next, ... (graphs built
+            with ``max_neighbours``), or None.
+        receiver: ``(M,)`` flat index ``env * N + dst`` of each link's sensing robot (derived).
     """
 
     n_envs: int
@@ -80,18 +81,17 @@ class Neighbourhood:
     src: np.ndarray
     dst: np.ndarray
     delta: np.ndarray
-    nearest: Neighbors | None = None
+    rank: np.ndarray | None = None
+    receiver: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.receiver = self.env * self.n_agents + self.dst
 
     @classmethod
     def empty(cls, n_envs: int, n_agents: int) -> Neighbourhood:
         """A graph without links."""
         none = np.zeros(0, dtype=np.int64)
-        return cls(n_envs, n_agents, none, none, none, np.zeros((0, 2)))
-
-    @property
-    def receiver(self) -> np.ndarray:
-        """``(M,)`` flat index ``env * N + dst`` of each link's sensing robot."""
-        return self.env * self.n_agents + self.dst
+        return cls(n_envs, n_agents, none, none, none, np.zeros((0, 2)), none)
 
     def count(self) -> np.ndarray:
         """``(E, N)`` number of neighbours each robot senses."""
@@ -122,6 +122,19 @@ class Neighbourhood:
         """Per-robot ``values (E, N, ...)`` gathered at each link's sensing robot: ``(M, ...)``."""
         return values[self.env, self.dst]
 
+    def nearest(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each robot's ``k`` nearest sensed robots as padded slots, nearest first: ``delta (E, N,
+        k, 2)`` (zero in empty slots) and ``mask (E, N, k)``. Needs ``rank``."""
+        if self.rank is None:
+            raise ValueError("nearest() needs a graph built with max_neighbours (links ranked by distance)")
+        delta = np.zeros((self.n_envs, self.n_agents, k, 2))
+        mask = np.zeros((self.n_envs, self.n_agents, k), dtype=bool)
+        keep = self.rank < k
+        at = (self.env[keep], self.dst[keep], self.rank[keep])
+        delta[at] = self.delta[keep]
+        mask[at] = True
+        return delta, mask
+
 
 def neighbourhood(
     pos: np.ndarray, radius: float, arena: Arena, method: Method = "auto", max_neighbours: int | None = None
@@ -134,31 +147,61 @@ def neighbourhood(
         arena: distances use the minimum image on a torus.
         method: ``"dense"`` (all pairs, small N), ``"tree"`` (k-d tree, O(N log N)) or ``"auto"``.
         max_neighbours: if given, each robot senses only its ``max_neighbours`` nearest robots
-            within ``radius`` (a sensor's tracking capacity). This bounds the links at
-            ``N * max_neighbours`` however densely robots crowd; without it a clump of ``n``
-            robots within ``radius`` of each other has ``n^2`` links. The graph is then directed.
+            within ``radius`` (a sensor's tracking capacity), and links are ranked by distance.
+            This bounds the links at ``N * max_neighbours`` however densely robots crowd; without
+            it a clump of ``n`` robots within ``radius`` of each other has ``n^2`` links.
     """
-    if max_neighbours is not None:
-        near = knn(pos, pos, max_neighbours, arena, radius, exclude_self=True, method=method)
-        env, dst, slot = np.nonzero(near.mask)
-        src, delta = near.index[env, dst, slot], near.delta[env, dst, slot]
-        return Neighbourhood(pos.shape[0], pos.shape[1], env, src, dst, delta, nearest=near)
-    env, i, j = radius_pairs(pos, radius, arena, method)
-    env2, src, dst = np.concatenate([env, env]), np.concatenate([i, j]), np.concatenate([j, i])
-    delta = min_image(pos[env2, src] - pos[env2, dst], arena)
-    return Neighbourhood(pos.shape[0], pos.shape[1], env2, src, dst, delta)
+    E, N = pos.shape[:2]
+    if max_neighbours is None:
+        env, i, j = radius_pairs(pos, radius, arena, method)
+        env2, src, dst = np.concatenate([env, env]), np.concatenate([i, j]), np.concatenate([j, i])
+        delta = min_image(pos[env2, src] - pos[env2, dst], arena)
+        return Neighbourhood(E, N, env2, src, dst, delta)
+    if method == "dense" or (method == "auto" and N <= DENSE_MAX):
+        near = knn(pos, pos, max_neighbours, arena, radius, exclude_self=True, method="dense")
+        env, dst, rank = np.nonzero(near.mask)
+        return Neighbourhood(E, N, env, near.index[env, dst, rank], dst, near.delta[env, dst, rank], rank)
+    parts = [_nearest_links(pos[e], radius, max_neighbours, arena) for e in range(E)]
+    env = np.concatenate([np.full(len(p[0]), e, dtype=np.int64) for e, p in enumerate(parts)])
+    dst, src, rank = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    delta = min_image(pos[env, src] - pos[env, dst], arena)
+    return Neighbourhood(E, N, env, src, dst, delta, rank)
+
+
+def _nearest_links(
+    points: np.ndarray, radius: float, k: int, arena: Arena
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``dst``, ``src`` and ``rank`` of each robot's up to ``k`` nearest others closer than
+    ``radius`` in one copy, from a k-d tree k-nearest query (memory ``N k`` however robots crowd;
+    the query's rows come sorted by distance, so the rank is the slot)."""
+    tree = kdtree(points, arena)
+    dist, index = tree.query(tree_coordinates(points, arena), k=k + 1, distance_upper_bound=radius)
+    index = index.reshape(len(points), k + 1)
+    dist = dist.reshape(len(points), k + 1)
+    valid = (dist < radius) & (index != np.arange(len(points))[:, None])
+    # The self entry (distance 0) is usually the first; rank what is left, keep at most k.
+    rank = np.cumsum(valid, axis=1) - 1
+    valid &= rank < k
+    dst, slot = np.nonzero(valid)
+    return dst, index[dst, slot], rank[dst, slot]
 
 
 def nearest_slots(
-    graph: Neighbourhood, pos: np.ndarray, k: int, radius: float, arena: Arena, method: Method = "auto"
+    graph: Neighbourhood,
+    pos: np.ndarray,
+    k: int,
+    radius: float,
+    arena: Arena,
+    max_neighbours: int | None,
+    method: Method = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest sensed robots of each robot: ``delta (E, N, k, 2)`` (neighbour minus
-    robot, zero in empty slots) and ``mask (E, N, k)``, nearest first. Reuses the graph's own
-    k-nearest query when it has one with enough slots."""
-    near = graph.nearest
-    if near is None or near.mask.shape[-1] < k:
-        near = knn(pos, pos, k, arena, radius, exclude_self=True, method=method)
-    return near.delta[:, :, :k], near.mask[:, :, :k]
+    robot, zero in empty slots) and ``mask (E, N, k)``, nearest first. Read off the graph's ranked
+    links when it was built with ``max_neighbours >= k``; a k-nearest query otherwise."""
+    if max_neighbours is not None and max_neighbours >= k:
+        return graph.nearest(k)
+    near = knn(pos, pos, k, arena, radius, exclude_self=True, method=method)
+    return near.delta, near.mask
 
 
 def relative_angle_summary(

@@ -228,13 +228,16 @@ def _to_box(x: np.ndarray, arena: Arena) -> np.ndarray:
     return shifted
 
 
-def _tree(points: np.ndarray, arena: Arena) -> cKDTree:
+def kdtree(points: np.ndarray, arena: Arena) -> cKDTree:
+    """A ``cKDTree`` over one copy's ``points (P, 2)``; periodic (``boxsize``) on a torus, where
+    queries take :func:`tree_coordinates`."""
     if arena.periodic:
         return cKDTree(_to_box(points, arena), boxsize=arena.size)
     return cKDTree(points)
 
 
-def _tree_query_points(query: np.ndarray, arena: Arena) -> np.ndarray:
+def tree_coordinates(query: np.ndarray, arena: Arena) -> np.ndarray:
+    """Query points in the coordinates of :func:`kdtree` (shifted into the box on a torus)."""
     return _to_box(query, arena) if arena.periodic else query
 
 
@@ -407,8 +410,8 @@ def _knn_tree(query, points, k, arena, radius, exclude_self):
     index = np.full((E, Q, k), -1, dtype=np.int64)
     dist = np.full((E, Q, k), np.inf)
     for e in range(E):
-        tree = _tree(points[e], arena)
-        d, i = tree.query(_tree_query_points(query[e], arena), k=kq, distance_upper_bound=bound)
+        tree = kdtree(points[e], arena)
+        d, i = tree.query(tree_coordinates(query[e], arena), k=kq, distance_upper_bound=bound)
         d = d.reshape(Q, kq)
         i = i.reshape(Q, kq).astype(np.int64)
         if exclude_self:
@@ -452,7 +455,7 @@ def radius_pairs(
         return env, i, j
     envs, iis, jjs = [], [], []
     for e in range(E):
-        pairs = _tree(pos[e], arena).query_pairs(radius, output_type="ndarray")
+        pairs = kdtree(pos[e], arena).query_pairs(radius, output_type="ndarray")
         if len(pairs):
             delta = min_image(pos[e, pairs[:, 1]] - pos[e, pairs[:, 0]], arena)
             pairs = pairs[np.einsum("pd,pd->p", delta, delta) < radius * radius]

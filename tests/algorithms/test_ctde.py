@@ -128,3 +128,13 @@ def test_same_seed_trains_the_same_policy(tmp_path) -> None:
         weights.append(torch.load(tmp_path / name / "policy.pt", weights_only=True)["actor"])
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize("env_id", ["flocking-v0", "kuramoto-v0", "aggregation-v0"])
+@pytest.mark.parametrize("critic", ["central", "local"])
+def test_smoke_train_on_swarming_envs(tmp_path, env_id: str, critic: str) -> None:
+    result = train(Args(env=env_id, critic=critic, out=tmp_path / "run", env_kwargs=("n_agents=6",), **TINY))
+    assert np.isfinite(result.final_return)
+    # The policy is size-free (no agent ids): it runs on a swarm 5x larger than it trained on.
+    out = evaluate(env_id, policy_of(result), episodes=1, n_agents=30)
+    assert np.isfinite(out["mean_return"])

@@ -124,3 +124,27 @@ def test_mean_field_histogram_is_a_permutation_invariant_distribution():
     np.testing.assert_allclose(h.sum(axis=1), 1.0)
     shuffled = MeanField(samples[:, rng.permutation(30)], mf.names, mf.low, mf.high, mf.periodic)
     np.testing.assert_array_equal(shuffled.histogram(4), h)
+
+
+@pytest.mark.parametrize("boundary", ["walls", "torus"])
+@pytest.mark.parametrize("k", [3, 32, 400])
+def test_capped_neighbourhood_tree_dense_and_brute_force_agree(boundary, k):
+    """The k-d tree and dense paths sense each robot's k nearest robots within the radius, with
+    ranks in distance order, a crowd included."""
+    rng = np.random.default_rng(4)
+    arena = Arena(20.0, 15.0, boundary)
+    pos = rng.uniform(-arena.half, arena.half, size=(1, 300, 2))
+    pos[0, :100] = rng.normal(0.0, 0.2, size=(100, 2))  # a crowd
+    tree = neighbourhood(pos, 1.0, arena, "tree", max_neighbours=k)
+    dense = neighbourhood(pos, 1.0, arena, "dense", max_neighbours=k)
+    links = sorted(zip(tree.dst.tolist(), tree.src.tolist(), tree.rank.tolist()))
+    assert links == sorted(zip(dense.dst.tolist(), dense.src.tolist(), dense.rank.tolist()))
+    d = np.linalg.norm(min_image(pos[0, None] - pos[0, :, None], arena), axis=-1)  # [dst, src]
+    np.fill_diagonal(d, np.inf)
+    expected = []
+    for i in range(300):
+        near = [j for j in np.argsort(d[i], kind="stable") if d[i, j] < 1.0][:k]
+        expected += [(i, int(j), r) for r, j in enumerate(near)]
+    assert links == sorted(expected)
+    delta, mask = tree.nearest(2)
+    np.testing.assert_array_equal(mask[0].sum(axis=1), np.minimum((d < 1.0).sum(axis=1), min(2, k)))

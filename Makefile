@@ -18,6 +18,7 @@ demo: install
 	swarmzoo render navigation-v0 --policy heuristic --out navigation.gif --env-kwargs n_agents=8 n_obstacles=3
 	swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20
 	swarmzoo evaluate --env navigation-v0 --policy random --episodes 20
+	swarmzoo render flocking-v0 --policy heuristic --out flocking.gif --env-kwargs n_agents=300
 
 test: install-dev
 	$(PYTHON) -m pytest

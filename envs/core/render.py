@@ -191,7 +191,7 @@ class Renderer:
         the episode), ``low``..``high`` on the y axis, ``length`` points wide (default: as many
         as there are values)."""
         values = np.asarray(values, dtype=float).ravel()
-        w, h = max(self.width // 4, 80), max(self.height // 8, 40)
+        w, h = max(self.width // 4, 80), max(self.height // 7, 48)
         x0, y0 = self.width - w - 8, 8
         pg = self._pg
         pg.draw.rect(self._surface, BACKGROUND, (x0, y0, w, h))
@@ -203,8 +203,7 @@ class Renderer:
             ys = y0 + h - 1 - frac * (h - 1)
             pg.draw.lines(self._surface, ROBOT, False, list(zip(xs.tolist(), ys.tolist())), 2)
         text = f"{label} {values[-1]:.2f}" if len(values) else label
-        img = self._font.render(text, True, TEXT)
-        self._surface.blit(img, (x0 + 4, y0 + h + 2))
+        self._surface.blit(self._font.render(text, True, TEXT), (x0 + 4, y0 + 3))
 
     def hud(self, lines: list[str]) -> None:
         """Text lines in the top-left corner."""

@@ -90,6 +90,7 @@ from swarmzoo.envs.core.collective import (
     MeanField,
     Neighbourhood,
     arena_for_density,
+    expected_neighbours,
     nearest_slots,
     neighbourhood,
 )
@@ -182,10 +183,7 @@ class Config:
     @property
     def expected_neighbours(self) -> float:
         """Neighbours a robot senses on average at the (uniform) start: the count's scale, >= 1."""
-        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
-        if self.max_neighbours is not None:
-            expected = min(expected, self.max_neighbours)
-        return max(1.0, expected)
+        return expected_neighbours(self.n_agents, self.arena.area, self.sensing_radius, self.max_neighbours)
 
 
 # -- the task's pure functions ---------------------------------------------------------------

@@ -95,6 +95,7 @@ from swarmzoo.envs.core.collective import (
     Neighbourhood,
     angle_colors,
     arena_for_density,
+    expected_neighbours,
     local_order,
     nearest_slots,
     neighbourhood,
@@ -200,10 +201,7 @@ class Config:
     def expected_neighbours(self) -> float:
         """Neighbours a robot senses on average when robots are spread uniformly (the scale of
         the observation's count), at least 1."""
-        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
-        if self.max_neighbours is not None:
-            expected = min(expected, self.max_neighbours)
-        return max(1.0, expected)
+        return expected_neighbours(self.n_agents, self.arena.area, self.sensing_radius, self.max_neighbours)
 
     @cached_property
     def turns(self) -> np.ndarray:

@@ -99,6 +99,7 @@ from swarmzoo.envs.core.collective import (
     angle_colors,
     arena_for_density,
     complete_angle_summary,
+    expected_neighbours,
     local_order,
     neighbourhood,
     order_parameter,
@@ -221,10 +222,7 @@ class Config:
             return max(1.0, self.n_agents - 1.0)
         if self.graph == "ring":
             return float(min(2 * self.ring_neighbours, max(self.n_agents - 1, 1)))
-        expected = (self.n_agents - 1) / self.arena.area * np.pi * self.sensing_radius**2
-        if self.max_neighbours is not None:
-            expected = min(expected, self.max_neighbours)
-        return max(1.0, expected)
+        return expected_neighbours(self.n_agents, self.arena.area, self.sensing_radius, self.max_neighbours)
 
     @cached_property
     def controls(self) -> np.ndarray:

@@ -31,6 +31,15 @@ def arena_for_density(
     return Arena(width=width, height=width if height is None else height, boundary=boundary)
 
 
+def expected_neighbours(n_agents: int, area: float, radius: float, max_neighbours: int | None) -> float:
+    """Robots a robot senses within ``radius`` on average when ``n_agents`` are spread uniformly
+    over ``area`` (at most ``max_neighbours``), at least 1: the scale of an observed count."""
+    expected = (n_agents - 1) / area * np.pi * radius**2
+    if max_neighbours is not None:
+        expected = min(expected, max_neighbours)
+    return max(1.0, expected)
+
+
 def wrap_angle(theta: np.ndarray) -> np.ndarray:
     """Angles mapped into ``[-pi, pi)``."""
     out = np.mod(np.asarray(theta) + np.pi, TWO_PI)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from importlib import resources
 from pathlib import Path
 
@@ -49,7 +50,11 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         if key not in HEURISTICS:
             raise ValueError(f"no heuristic for {env_id!r}; heuristics exist for {sorted(HEURISTICS)}")
         module, cls = HEURISTICS[key].split(":")
-        return getattr(importlib.import_module(module), cls)()
+        policy_cls = getattr(importlib.import_module(module), cls)
+        # Scripted rules that draw random numbers take the seed (for reproducible evaluations).
+        if "seed" in inspect.signature(policy_cls).parameters:
+            return policy_cls(seed=seed)
+        return policy_cls()
     if name == "pretrained":
         path = pretrained_path(key)
         if not path.is_file():

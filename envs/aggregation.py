@@ -117,7 +117,7 @@ class Config:
         max_speed: distance per step of a full action.
         sensing_radius: robots sense others closer than this.
         max_neighbours: a robot senses at most this many (nearest) robots within the radius,
-            or None for all of them (memory then grows with crowding; see Dynamics).
+            or None for all of them (memory then grows with crowding).
         robot_radius: body radius; bodies are kept apart.
         k_robots: nearest-neighbour slots in the observation.
         continuous_actions: ``Box(-1, 1, (2,))`` velocities instead of ``Discrete(5)``.
@@ -166,6 +166,11 @@ class Config:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         if not isinstance(self.continuous_actions, bool):
             raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        if self.k_robots and self.max_neighbours is not None and self.k_robots > self.max_neighbours:
+            raise ValueError(
+                f"k_robots={self.k_robots} exceeds max_neighbours={self.max_neighbours}: a robot "
+                "cannot observe more robots than it senses"
+            )
         if self.sensing_radius <= 2 * self.robot_radius:
             raise ValueError(
                 f"sensing_radius={self.sensing_radius} must exceed the body diameter 2 * robot_radius="

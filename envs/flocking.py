@@ -126,7 +126,7 @@ class Config:
         speed: distance moved per step (constant).
         sensing_radius: robots sense neighbours closer than this.
         max_neighbours: a robot senses at most this many (nearest) robots within the radius,
-            or None for all of them (memory then grows with crowding; see Dynamics).
+            or None for all of them (memory then grows with crowding).
         heading_noise: Vicsek's eta, width of the uniform heading noise per step (radians, >= 0).
         max_turn: largest turn per step (radians, in (0, pi]).
         n_turns: discrete turn set size (odd, >= 1).
@@ -188,6 +188,16 @@ class Config:
             raise ValueError(f"neighbour_method must be auto, dense or tree, got {self.neighbour_method!r}")
         if not isinstance(self.continuous_actions, bool):
             raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        if self.sensing_radius <= 2 * self.robot_radius:
+            raise ValueError(
+                f"sensing_radius={self.sensing_radius} must exceed the body diameter 2 * robot_radius="
+                f"{2 * self.robot_radius} (collisions are counted among sensed robots)"
+            )
+        if self.k_robots and self.max_neighbours is not None and self.k_robots > self.max_neighbours:
+            raise ValueError(
+                f"k_robots={self.k_robots} exceeds max_neighbours={self.max_neighbours}: a robot "
+                "cannot observe more robots than it senses"
+            )
         if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
             raise ValueError(f"speed={self.speed} is too large for a {self.arena.width:g}-wide walled arena")
 
@@ -206,7 +216,7 @@ class Config:
     @cached_property
     def turns(self) -> np.ndarray:
         """The discrete turn set ``(n_turns,)`` in radians."""
-        return np.linspace(-self.max_turn, self.max_turn, self.n_turns)
+        return np.linspace(-self.max_turn, self.max_turn, self.n_turns) if self.n_turns > 1 else np.zeros(1)
 
 
 # -- the task's pure functions ---------------------------------------------------------------

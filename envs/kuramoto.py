@@ -32,8 +32,9 @@ frequency_spread``; ``"uniform"``: half-range ``frequency_spread``).
 
 Coupling graphs: ``"radius"`` (the ``max_neighbours`` nearest robots closer than
 ``sensing_radius``; static per episode),
-``"complete"`` (all-to-all, the classic model; O(N) per step unless ``phase_bins`` > 0) and
-``"ring"`` (robot ``i`` with ``i +- 1 .. ring_neighbours``, modulo N).
+``"complete"`` (all-to-all, the classic model; O(N) per step unless ``phase_bins`` > 0),
+``"ring"`` (robot ``i`` with ``i +- 1 .. ring_neighbours``, modulo N) and ``"given"`` (the
+undirected links ``edges``, e.g. from a networkx graph: ``edges=tuple(G.edges)``).
 
 ## Actions
 
@@ -111,10 +112,11 @@ from swarmzoo.envs.core.neighbors import Method
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.registry import register
 
-GRAPHS = ("radius", "complete", "ring")
+GRAPHS = ("radius", "complete", "ring", "given")
 DISTRIBUTIONS = ("normal", "cauchy", "uniform")
 # The complete graph's phase histogram compares all pairs: (E, N, N) work per step.
 COMPLETE_HISTOGRAM_MAX = 1000
+COMPLETE_HISTOGRAM_PAIRS = 4_000_000  # E * N^2 limit of the same
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Config:
 
     Attributes:
         n_agents: number of robots N (>= 1).
-        graph: coupling graph, ``"radius"``, ``"complete"`` or ``"ring"``.
+        graph: coupling graph, ``"radius"``, ``"complete"``, ``"ring"`` or ``"given"`` (``edges``).
+        edges: undirected links ``((i, j), ...)`` of the ``"given"`` graph (robot indices).
         density: robots per unit area; sets the arena side ``sqrt(N / density)`` unless
             ``arena_width`` is given.
         arena_width: arena extent along x (default from ``density``).
@@ -131,7 +134,7 @@ class Config:
         boundary: ``"torus"`` or ``"walls"`` (distances for the radius graph).
         sensing_radius: coupling range of the radius graph.
         max_neighbours: a robot senses at most this many (nearest) robots within the radius,
-            or None for all of them (memory then grows with crowding; see Dynamics).
+            or None for all of them (memory then grows with crowding).
         ring_neighbours: neighbours on each side in the ring graph (>= 1).
         frequency_distribution: ``"normal"``, ``"cauchy"`` or ``"uniform"``.
         frequency_mean: centre of the natural frequencies (rad per time unit).
@@ -150,7 +153,8 @@ class Config:
     """
 
     n_agents: int = 50
-    graph: Literal["radius", "complete", "ring"] = "radius"
+    graph: Literal["radius", "complete", "ring", "given"] = "radius"
+    edges: tuple[tuple[int, int], ...] | None = None
     density: float = 2.0
     arena_width: float | None = None
     arena_height: float | None = None
@@ -201,6 +205,16 @@ class Config:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         if not isinstance(self.continuous_actions, bool):
             raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        if (self.graph == "given") != (self.edges is not None):
+            raise ValueError("edges are given exactly when graph='given'")
+        if self.edges is not None:
+            for link in self.edges:
+                if len(link) != 2 or not all(isinstance(v, (int, np.integer)) for v in link):
+                    raise ValueError(f"each edge is a pair of robot indices (i, j), got {link!r}")
+                if not (0 <= link[0] < self.n_agents and 0 <= link[1] < self.n_agents) or link[0] == link[1]:
+                    raise ValueError(
+                        f"edge {link!r} must join two different robots in 0 .. {self.n_agents - 1}"
+                    )
         if self.graph == "complete" and self.phase_bins and self.n_agents > COMPLETE_HISTOGRAM_MAX:
             raise ValueError(
                 f"graph='complete' with phase_bins={self.phase_bins} compares all pairs; for "
@@ -222,11 +236,15 @@ class Config:
             return max(1.0, self.n_agents - 1.0)
         if self.graph == "ring":
             return float(min(2 * self.ring_neighbours, max(self.n_agents - 1, 1)))
+        if self.graph == "given":
+            return max(1.0, 2 * len(set(map(frozenset, self.edges))) / self.n_agents)
         return expected_neighbours(self.n_agents, self.arena.area, self.sensing_radius, self.max_neighbours)
 
     @cached_property
     def controls(self) -> np.ndarray:
         """The discrete control levels ``(n_controls,)``."""
+        if self.n_controls == 1:
+            return np.zeros(1)
         return np.linspace(-self.max_control, self.max_control, self.n_controls)
 
 
@@ -236,6 +254,8 @@ class Config:
 def natural_frequencies(uniform: np.ndarray, cfg: Config) -> np.ndarray:
     """Natural frequencies from ``U(0, 1)`` draws (inverse CDF), same shape."""
     m, s = cfg.frequency_mean, cfg.frequency_spread
+    # A draw of exactly 0 would give an infinite frequency under the normal or Cauchy inverse CDF.
+    uniform = np.clip(uniform, 1e-12, 1.0 - 1e-12)
     if cfg.frequency_distribution == "uniform":
         return m + s * (2.0 * uniform - 1.0)
     if cfg.frequency_distribution == "cauchy":
@@ -252,6 +272,22 @@ def ring_neighbourhood(n_envs: int, n_agents: int, per_side: int) -> Neighbourho
     dst = np.repeat(np.arange(n_agents), len(offsets))
     src = (dst + np.tile(offsets, n_agents)) % n_agents
     M = len(dst)
+    return Neighbourhood(
+        n_envs,
+        n_agents,
+        np.repeat(np.arange(n_envs), M),
+        np.tile(src, n_envs),
+        np.tile(dst, n_envs),
+        np.zeros((M * n_envs, 2)),
+    )
+
+
+def given_neighbourhood(n_envs: int, n_agents: int, edges: tuple[tuple[int, int], ...]) -> Neighbourhood:
+    """The ``"given"`` graph: each undirected link (duplicates merged) in both directions."""
+    links = sorted({(min(i, j), max(i, j)) for i, j in edges})
+    i, j = (np.array([link[k] for link in links], dtype=np.int64) for k in (0, 1))
+    src, dst = np.concatenate([i, j]), np.concatenate([j, i])
+    M = len(src)
     return Neighbourhood(
         n_envs,
         n_agents,
@@ -317,6 +353,13 @@ class Kuramoto(SwarmTask):
         self.graph: Neighbourhood | None = None
         if cfg.graph == "ring":
             self.graph = ring_neighbourhood(E, N, cfg.ring_neighbours)
+        elif cfg.graph == "given":
+            self.graph = given_neighbourhood(E, N, cfg.edges)
+        if cfg.graph == "complete" and cfg.phase_bins and E * N * N > COMPLETE_HISTOGRAM_PAIRS:
+            raise ValueError(
+                f"graph='complete' with phase_bins={cfg.phase_bins} compares all pairs of every copy: "
+                f"{E} copies x {N}^2 robots is over {COMPLETE_HISTOGRAM_PAIRS:,}; use phase_bins=0"
+            )
         self.order_trace: list[float] = []
         self._summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.observation_space = spaces.Box(-np.inf, np.inf, (4 + cfg.phase_bins,), np.float32)

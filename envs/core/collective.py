@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from swarmzoo.envs.core.arena import Arena, min_image
-from swarmzoo.envs.core.neighbors import DENSE_MAX, Method, kdtree, knn, radius_pairs, tree_coordinates
+from swarmzoo.envs.core.neighbors import (
+    DENSE_MAX,
+    Method,
+    Neighbors,
+    kdtree,
+    knn,
+    radius_pairs,
+    tree_coordinates,
+)
 
 TWO_PI = 2.0 * np.pi
 
@@ -33,8 +41,9 @@ def arena_for_density(
 
 def expected_neighbours(n_agents: int, area: float, radius: float, max_neighbours: int | None) -> float:
     """Robots a robot senses within ``radius`` on average when ``n_agents`` are spread uniformly
-    over ``area`` (at most ``max_neighbours``), at least 1: the scale of an observed count."""
-    expected = (n_agents - 1) / area * np.pi * radius**2
+    over ``area`` (at most ``max_neighbours`` and ``n_agents - 1``), at least 1: the scale of an
+    observed count."""
+    expected = min((n_agents - 1) / area * np.pi * radius**2, n_agents - 1)
     if max_neighbours is not None:
         expected = min(expected, max_neighbours)
     return max(1.0, expected)
@@ -167,7 +176,9 @@ def neighbourhood(
         delta = min_image(pos[env2, src] - pos[env2, dst], arena)
         return Neighbourhood(E, N, env2, src, dst, delta)
     if method == "dense" or (method == "auto" and N <= DENSE_MAX):
-        near = knn(pos, pos, max_neighbours, arena, radius, exclude_self=True, method="dense")
+        near = _strictly_within(
+            knn(pos, pos, max_neighbours, arena, radius, exclude_self=True, method="dense"), radius
+        )
         env, dst, rank = np.nonzero(near.mask)
         return Neighbourhood(E, N, env, near.index[env, dst, rank], dst, near.delta[env, dst, rank], rank)
     parts = [_nearest_links(pos[e], radius, max_neighbours, arena) for e in range(E)]
@@ -209,8 +220,21 @@ def nearest_slots(
     links when it was built with ``max_neighbours >= k``; a k-nearest query otherwise."""
     if max_neighbours is not None and max_neighbours >= k:
         return graph.nearest(k)
-    near = knn(pos, pos, k, arena, radius, exclude_self=True, method=method)
+    near = _strictly_within(knn(pos, pos, k, arena, radius, exclude_self=True, method=method), radius)
     return near.delta, near.mask
+
+
+def _strictly_within(near: Neighbors, radius: float) -> Neighbors:
+    """``near`` without the slots at exactly ``radius`` (:func:`knn` keeps them; sensing is strict)
+    so every path agrees on a robot at the edge of the radius."""
+    edge = near.mask & ~(near.dist < radius)
+    if not edge.any():
+        return near
+    mask = near.mask & ~edge
+    delta = np.where(mask[..., None], near.delta, 0.0)
+    return Neighbors(
+        index=np.where(mask, near.index, -1), delta=delta, dist=np.where(mask, near.dist, np.inf), mask=mask
+    )
 
 
 def relative_angle_summary(
@@ -242,10 +266,12 @@ def relative_angle_summary(
 
 
 def local_order(graph: Neighbourhood, theta: np.ndarray) -> np.ndarray:
-    """``(E, N)`` order parameter of each robot together with the neighbours it senses."""
+    """``(E, N)`` order parameter of each robot together with the neighbours it senses; 0 for a
+    robot that senses none (alone, it has no one to be in order with)."""
     unit = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
     total = unit + graph.sum(graph.of_sender(unit))
-    return np.linalg.norm(total, axis=-1) / (graph.count() + 1)
+    count = graph.count()
+    return np.where(count > 0, np.linalg.norm(total, axis=-1) / (count + 1), 0.0)
 
 
 def complete_angle_summary(theta: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

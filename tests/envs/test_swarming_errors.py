@@ -450,7 +450,7 @@ BAD_CONFIGS = {
         ({"coupling": -1.0}, r"coupling must be a finite number"),
         ({"phase_noise": -0.1}, r"phase_noise must be a finite number"),
         ({"control_cost": -1.0}, r"control_cost must be a finite number"),
-        ({"graph": "star"}, r"graph must be one of \('radius', 'complete', 'ring'\), got 'star'"),
+        ({"graph": "star"}, r"graph must be one of \('radius', 'complete', 'ring', 'given'\), got 'star'"),
         ({"frequency_distribution": "gaussian"}, r"frequency_distribution must be one of .*got 'gaussian'"),
         ({"boundary": "none"}, r"boundary must be one of \('torus', 'walls'\), got 'none'"),
         (
@@ -588,3 +588,25 @@ def test_unknown_env_id_suggests_the_right_one(env_name) -> None:
         swarmzoo.make(typo)
     with pytest.raises(ValueError, match=rf"unknown env id '{env_name}-v9'"):
         swarmzoo.make_vec(f"{env_name}-v9", 2)
+
+
+def test_observing_more_robots_than_sensed_is_refused():
+    for env_id in ("flocking-v0", "aggregation-v0"):
+        with pytest.raises(ValueError, match="k_robots=5 exceeds max_neighbours=2"):
+            swarmzoo.make(env_id, k_robots=5, max_neighbours=2)
+
+
+def test_kuramoto_given_graph_validation():
+    with pytest.raises(ValueError, match="edges are given exactly when graph='given'"):
+        swarmzoo.make("kuramoto-v0", graph="given")
+    with pytest.raises(ValueError, match="edges are given exactly when graph='given'"):
+        swarmzoo.make("kuramoto-v0", edges=((0, 1),))
+    with pytest.raises(ValueError, match=r"edge \(0, 9\) must join two different robots"):
+        swarmzoo.make("kuramoto-v0", n_agents=3, graph="given", edges=((0, 9),))
+    with pytest.raises(ValueError, match="pair of robot indices"):
+        swarmzoo.make("kuramoto-v0", n_agents=3, graph="given", edges=((0, 1.5),))
+
+
+def test_complete_histogram_guard_counts_env_copies():
+    with pytest.raises(ValueError, match="compares all pairs of every copy"):
+        swarmzoo.make_vec("kuramoto-v0", 8, n_agents=1000, graph="complete")

@@ -223,3 +223,73 @@ def test_large_swarms_use_memory_linear_in_n(env_id):
     finally:
         tracemalloc.stop()
     assert peak < 150e6
+
+
+# -- edge cases ------------------------------------------------------------------------------
+
+
+def test_single_level_action_sets_do_nothing():
+    from swarmzoo.envs.flocking import Config as FlockingConfig
+    from swarmzoo.envs.kuramoto import Config as KuramotoConfig
+
+    assert FlockingConfig(n_turns=1).turns.tolist() == [0.0]
+    assert KuramotoConfig(n_controls=1).controls.tolist() == [0.0]
+    assert FlockingConfig(n_turns=5).turns[2] == 0.0 and KuramotoConfig(n_controls=7).controls[3] == 0.0
+
+
+@pytest.mark.parametrize("method", ["dense", "tree"])
+@pytest.mark.parametrize("boundary", ["torus", "walls"])
+def test_a_robot_at_exactly_the_sensing_radius_is_not_sensed(method, boundary):
+    """On a lattice with spacing = radius every path (capped graph, nearest slots) agrees."""
+    xs = np.arange(4) - 1.5
+    lattice = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(1, 16, 2)
+    venv = swarmzoo.make_vec(
+        "flocking-v0",
+        1,
+        n_agents=16,
+        arena_width=4.0,
+        boundary=boundary,
+        sensing_radius=1.0,
+        neighbour_method=method,
+        heading_noise=0.0,
+    )
+    venv.reset(seed=0)
+    task = venv.task
+    task.pos[:] = lattice
+    task._sense()
+    obs = task.observe()
+    assert task.graph.count().sum() == 0
+    assert not obs[..., 2:].any()  # no count, no headings, no nearest slots
+
+
+def test_local_order_reward_gives_a_lone_robot_nothing():
+    env = swarmzoo.make("flocking-v0", n_agents=4, arena_width=50.0, reward="local", sensing_radius=0.5)
+    env.reset(seed=0)
+    _, rewards, _, _, infos = env.step(dict.fromkeys(env.agents, 2))
+    lone = [a for a in env.agents if infos[a]["neighbours"] == 0]
+    assert lone and all(rewards[a] == 0.0 for a in lone)
+
+
+def test_kuramoto_given_graph_couples_only_linked_robots():
+    edges = ((0, 1), (1, 2), (1, 0))
+    venv = swarmzoo.make_vec("kuramoto-v0", 1, n_agents=4, graph="given", edges=edges, phase_bins=0)
+    obs, _ = venv.reset(seed=0)
+    phase = venv.task.phase[0]
+    assert obs[0, :, 1].tolist() == pytest.approx(
+        np.array([1, 2, 1, 0]) / venv.task.config.expected_neighbours
+    )
+    np.testing.assert_allclose(obs[0, 0, 3], np.sin(phase[1] - phase[0]), rtol=1e-6)
+    np.testing.assert_allclose(obs[0, 1, 3], np.mean(np.sin(phase[[0, 2]] - phase[1])), rtol=1e-6)
+    assert not obs[0, 3, 1:].any()
+
+
+def test_seeded_heuristic_evaluations_are_reproducible():
+    from swarmzoo.evaluation import evaluate
+
+    runs = [
+        evaluate("aggregation-v0", make_policy("heuristic", "aggregation-v0", seed=4), episodes=2)[
+            "mean_return"
+        ]
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]

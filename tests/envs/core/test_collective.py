@@ -95,14 +95,14 @@ def test_complete_summary_equals_radius_graph_covering_everyone():
     assert not count.any() and not mean_rel.any() and not hist.any()
 
 
-def test_local_order_is_one_for_aligned_neighbourhoods():
+def test_local_order_is_one_for_aligned_neighbourhoods_and_zero_alone():
     arena = Arena(10.0, 10.0, "walls")
-    pos = np.array([[[0.0, 0.0], [0.5, 0.0], [5.0, 5.0]]])
+    pos = np.array([[[0.0, 0.0], [0.5, 0.0], [5.0, 5.0]]])  # a pair and a lone robot
     theta = np.array([[0.3, 0.3, 2.0]])
-    np.testing.assert_allclose(local_order(neighbourhood(pos, 1.0, arena), theta), [[1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(local_order(neighbourhood(pos, 1.0, arena), theta), [[1.0, 1.0, 0.0]])
     theta = np.array([[0.0, np.pi, 2.0]])
     np.testing.assert_allclose(
-        local_order(neighbourhood(pos, 1.0, arena), theta), [[0.0, 0.0, 1.0]], atol=1e-12
+        local_order(neighbourhood(pos, 1.0, arena), theta), [[0.0, 0.0, 0.0]], atol=1e-12
     )
 
 

@@ -10,7 +10,15 @@ from pathlib import Path
 from swarmzoo.agents.networks import load_policy
 from swarmzoo.agents.policies import Policy, RandomPolicy
 
-__all__ = ["HEURISTICS", "Policy", "RandomPolicy", "make_policy", "policy_file", "pretrained_path"]
+__all__ = [
+    "HEURISTICS",
+    "SCRIPTED",
+    "Policy",
+    "RandomPolicy",
+    "make_policy",
+    "policy_file",
+    "pretrained_path",
+]
 
 # The scripted baseline of each env, as "module:class".
 HEURISTICS: dict[str, str] = {
@@ -18,6 +26,16 @@ HEURISTICS: dict[str, str] = {
     "flocking-v0": "swarmzoo.agents.swarming:VicsekRule",
     "kuramoto-v0": "swarmzoo.agents.swarming:KuramotoRule",
     "aggregation-v0": "swarmzoo.agents.swarming:LocalCentroidRule",
+    "coverage-v0": "swarmzoo.agents.d2oc:D2OC",
+}
+
+
+# Further scripted controllers by name, per env ("--policy NAME"); "heuristic" is HEURISTICS' entry.
+SCRIPTED: dict[str, dict[str, str]] = {
+    "coverage-v0": {
+        "d2oc": "swarmzoo.agents.d2oc:D2OC",
+        "voronoi": "swarmzoo.agents.coverage:LloydVoronoi",
+    },
 }
 
 
@@ -49,12 +67,9 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
     if name == "heuristic":
         if key not in HEURISTICS:
             raise ValueError(f"no heuristic for {env_id!r}; heuristics exist for {sorted(HEURISTICS)}")
-        module, cls = HEURISTICS[key].split(":")
-        policy_cls = getattr(importlib.import_module(module), cls)
-        # Scripted rules that draw random numbers take the seed (for reproducible evaluations).
-        if "seed" in inspect.signature(policy_cls).parameters:
-            return policy_cls(seed=seed)
-        return policy_cls()
+        return _scripted(HEURISTICS[key], seed)
+    if name in SCRIPTED.get(key, {}):
+        return _scripted(SCRIPTED[key][name], seed)
     if name == "pretrained":
         path = pretrained_path(key)
         if not path.is_file():
@@ -67,6 +82,19 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
             raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")
         return policy
+    named = ", ".join(sorted(SCRIPTED.get(key, {})))
     raise ValueError(
-        f"unknown policy {name!r}: use random, heuristic, pretrained, or a run folder / policy file"
+        f"unknown policy {name!r}: use random, heuristic, pretrained, "
+        + (f"{named}, " if named else "")
+        + "or a run folder / policy file"
     )
+
+
+def _scripted(target: str, seed: int | None) -> Policy:
+    """A scripted controller from ``"module:Class"``; those that draw random numbers take ``seed``
+    (for reproducible evaluations)."""
+    module, cls = target.split(":")
+    policy_cls = getattr(importlib.import_module(module), cls)
+    if "seed" in inspect.signature(policy_cls).parameters:
+        return policy_cls(seed=seed)
+    return policy_cls()

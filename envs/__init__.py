@@ -3,6 +3,6 @@
 Importing this package registers every env (see :mod:`swarmzoo.registry`).
 """
 
-from swarmzoo.envs import aggregation, flocking, kuramoto, navigation
+from swarmzoo.envs import aggregation, coverage, flocking, kuramoto, navigation
 
-__all__ = ["aggregation", "flocking", "kuramoto", "navigation"]
+__all__ = ["aggregation", "coverage", "flocking", "kuramoto", "navigation"]

@@ -205,6 +205,18 @@ class Renderer:
         text = f"{label} {values[-1]:.2f}" if len(values) else label
         self._surface.blit(self._font.render(text, True, TEXT), (x0 + 4, y0 + 3))
 
+    def heatmap(self, values: np.ndarray, color=(235, 120, 40)) -> None:
+        """A field ``values (H, W)`` in ``[0, 1]`` over the arena (row 0 at the top edge), blended
+        from the background (0) to ``color`` (1)."""
+        pg = self._pg
+        v = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)[..., None]
+        rgb = (np.asarray(BACKGROUND) * (1 - v) + np.asarray(color) * v).astype(np.uint8)
+        cells = pg.surfarray.make_surface(np.ascontiguousarray(rgb.transpose(1, 0, 2)))
+        a = self.arena.half
+        left, top = self.to_px((-a[0], a[1]))
+        right, bottom = self.to_px((a[0], -a[1]))
+        self._surface.blit(pg.transform.smoothscale(cells, (right - left, bottom - top)), (left, top))
+
     def hud(self, lines: list[str]) -> None:
         """Text lines in the top-left corner."""
         y = 6

@@ -1,0 +1,550 @@
+"""# Non-uniform area coverage (``coverage-v0``)
+
+N robots must spend their time where a mission's reference density says attention is needed
+(search and rescue, inspection, monitoring). The density is a grayscale image (shipped maps:
+``uniform``, ``two_hotspots``, ``ring``, ``disaster``; or any image file) or a Gaussian mixture.
+Robots serve the demand they pass over; the remaining-demand map fades as it is served. This is
+the setting of D2OC (Seo & Lee, "Density-Driven Optimal Control for Non-Uniform Area Coverage in
+Decentralized Multi-Agent Systems Using Optimal Transport", IEEE TSMC 2025).
+
+| Import              | ``swarmzoo.make("coverage-v0")`` or ``from swarmzoo.envs import coverage``       |
+|---------------------|--------------------------------------------------------------------------------|
+| Agents              | ``robot_0 ... robot_{N-1}``                                                     |
+| Actions             | ``Box(-1, 1, (2,))`` acceleration, or ``Discrete(5)`` (``continuous_actions=False``) |
+| Observation         | ``Box(-inf, inf, (5 + crop_size^2 + 3 k_robots,), float32)``                     |
+| State               | ``Box(-inf, inf, (5 N + M,), float32)``, M = ``w2_resolution^2`` remaining demand |
+| Vector face         | ``swarmzoo.make_vec("coverage-v0", num_envs)``                                  |
+
+## Dynamics
+
+Double integrators in a walled ``arena_width x arena_height`` arena: ``v <- clip_speed(v + dt *
+max_accel * a)``, ``x <- x + dt * v``; speeds are capped at ``max_speed``; a robot that reaches a
+wall stops there (its outward velocity is dropped).
+
+## Demand
+
+The reference density ``rho`` lives on the map's grid of cells over the arena (image row 0 is the
+arena's top edge) and sums to 1. The remaining demand starts at ``rho``. Each step every active
+robot serves the fraction ``service_fraction`` of the remaining demand of each cell within
+``service_radius`` of it (a cell covered by k robots loses ``1 - (1 - service_fraction)^k`` of
+it, shared equally among them). So a robot serves more where more attention is needed, and
+staying in one place has diminishing returns: the swarm should spend its time in proportion to
+the density.
+
+## Actions
+
+Continuous (default): ``(ax, ay)`` in ``[-1, 1]``, acceleration ``max_accel * (ax, ay)``.
+Discrete: ``0`` coast, ``1`` -x, ``2`` +x, ``3`` -y, ``4`` +y at ``max_accel``. Out-of-range actions
+raise ``ValueError``.
+
+## Observation (index slices)
+
+| Slice                          | Content                                                               |
+|--------------------------------|-----------------------------------------------------------------------|
+| ``[0:2]``                      | own velocity / ``max_speed``                                          |
+| ``[2:4]``                      | own position / arena half extents (in ``[-1, 1]``)                    |
+| ``[4]``                        | battery left (fraction; 1 without a battery)                          |
+| ``[5 : 5+C^2]``                | egocentric crop of the remaining demand (see below)                   |
+| next ``3 k_robots``            | k nearest robots: ``(dx, dy, valid)``                                 |
+
+The crop is ``C x C`` samples (C = ``crop_size``) over a square of side ``crop_extent`` centred
+on the robot, world-aligned, row-major from the top-left, in units of the uniform density (1 =
+the average demand per cell at the start), 0 outside the arena.
+
+## Reward
+
+``(1 - local_ratio) * shared + local_ratio * local``: ``local`` is the demand the robot served this
+step and ``shared`` the mean over robots, both in units of what a robot serves over a fresh,
+uniform map (so 1 is average, hot spots give more).
+
+## Battery
+
+With ``battery`` set, a robot spends ``idle_cost + accel_cost * |a|^2`` per step; at 0 it stops and
+terminates (it leaves ``agents`` on the PettingZoo face).
+
+## Termination and truncation
+
+Robots terminate when their battery is empty, all robots when the demand is served down to
+``done_fraction``; truncation after ``max_cycles`` steps.
+
+## Infos and coverage quality
+
+Per step: ``served_fraction`` (demand served so far), per robot ``served`` and ``battery``. At the
+end of an episode (and every ``w2_every`` steps if > 0) also ``w2``: the Wasserstein-2 distance
+between the robots' time-averaged trajectory distribution (every robot's position at every step
+so far, equal weights) and the reference density, both binned on a ``w2_resolution`` grid over
+the arena and solved exactly with POT (``ot.emd2``, squared Euclidean cost between cell centres).
+Binning adds at most about one cell diagonal of error. ``task.coverage_w2()`` computes it on demand.
+
+## Arguments
+
+See :class:`Config`; every field is a keyword of ``swarmzoo.make``.
+
+## Version history
+
+* v0: initial release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from gymnasium import spaces
+
+from swarmzoo.envs.core import render as colors
+from swarmzoo.envs.core.arena import Arena
+from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.neighbors import knn
+from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.registry import register
+
+# Unit direction of each discrete action: coast, -x, +x, -y, +y.
+DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
+MAPS = ("uniform", "two_hotspots", "ring", "disaster")
+
+
+def map_path(name: str) -> Path:
+    """The file of a shipped map (``assets/maps/<name>.png``) or ``name`` itself as a path."""
+    if name in MAPS:
+        return Path(resources.files("swarmzoo.assets")) / "maps" / f"{name}.png"
+    return Path(name)
+
+
+def load_density(name: str) -> np.ndarray:
+    """A reference density ``(H, W)`` summing to 1 from a shipped map name or an image file.
+
+    Colour images are averaged over their channels; an alpha channel is ignored.
+
+    Raises:
+        ValueError: unknown map, a file that is not an image, negative or all-zero values.
+    """
+    import imageio.v3 as iio
+
+    path = map_path(name)
+    if not path.is_file():
+        raise ValueError(f"map {name!r} is neither a shipped map {MAPS} nor an image file")
+    try:
+        image = np.asarray(iio.imread(path), dtype=np.float64)
+    except Exception as err:  # imageio raises many types for unreadable files
+        raise ValueError(f"map {name!r} is not a readable image: {err}") from err
+    if image.ndim == 3:
+        image = image[..., :3].mean(axis=-1)
+    if image.ndim != 2 or min(image.shape) < 2:
+        raise ValueError(
+            f"map {name!r} must be a 2-D image of at least 2 x 2 pixels, got shape {image.shape}"
+        )
+    return normalise_density(image, f"map {name!r}")
+
+
+def gaussian_density(gaussians: tuple, resolution: int, width: float, height: float) -> np.ndarray:
+    """A density ``(H, W)`` from ``(x, y, sigma, weight)`` components, on a grid of ``resolution``
+    cells along the longer arena side."""
+    cols = max(2, int(round(resolution * width / max(width, height))))
+    rows = max(2, int(round(resolution * height / max(width, height))))
+    x = (np.arange(cols) + 0.5) / cols * width - width / 2
+    y = height / 2 - (np.arange(rows) + 0.5) / rows * height
+    gx, gy = np.meshgrid(x, y)
+    field = np.zeros((rows, cols))
+    for g in gaussians:
+        if len(g) != 4:
+            raise ValueError(f"each Gaussian is (x, y, sigma, weight), got {g!r}")
+        cx, cy, sigma, weight = (float(v) for v in g)
+        if not sigma > 0 or not weight >= 0:
+            raise ValueError(f"Gaussian {g!r} needs sigma > 0 and weight >= 0")
+        field += weight * np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * sigma**2))
+    return normalise_density(field, "gaussians")
+
+
+def normalise_density(field: np.ndarray, what: str) -> np.ndarray:
+    """``field / field.sum()`` after checking it is finite, non-negative and not all zero."""
+    if not np.isfinite(field).all():
+        raise ValueError(f"{what}: the density has NaN or inf values")
+    if (field < 0).any():
+        raise ValueError(f"{what}: the density has negative values (min {field.min():g})")
+    total = field.sum()
+    if total <= 0:
+        raise ValueError(f"{what}: the density is zero everywhere; nothing to cover")
+    return field / total
+
+
+def pool(density: np.ndarray, resolution: int) -> np.ndarray:
+    """Sum a density ``(H, W)`` into a ``(r, r)`` grid (r = ``resolution``) over the same area
+    (cell-centre assignment), keeping its total."""
+    H, W = density.shape
+    rows = np.minimum((np.arange(H) + 0.5) / H * resolution, resolution - 1).astype(np.int64)
+    cols = np.minimum((np.arange(W) + 0.5) / W * resolution, resolution - 1).astype(np.int64)
+    out = np.zeros((resolution, resolution))
+    np.add.at(out, (rows[:, None], cols[None, :]), density)
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    """Arguments of ``coverage-v0``.
+
+    Attributes:
+        n_agents: number of robots N (>= 1).
+        map: a shipped map name (``uniform``, ``two_hotspots``, ``ring``, ``disaster``) or the path
+            of a grayscale image (pixel value = relative demand).
+        gaussians: ``((x, y, sigma, weight), ...)``: a Gaussian-mixture density instead of ``map``.
+        map_resolution: grid cells along the longer side for ``gaussians``.
+        arena_width: arena extent along x.
+        arena_height: arena extent along y (default ``arena_width``).
+        dt: time step.
+        max_accel: acceleration of a full action.
+        max_speed: speed cap.
+        robot_radius: body radius (rendering; robots do not collide).
+        service_radius: robots serve cells within this distance.
+        service_fraction: fraction of a covered cell's remaining demand a robot serves per step.
+        crop_size: samples per side of the observation's demand crop (odd, >= 1).
+        crop_extent: side of the crop's square in world units.
+        k_robots: nearest-robot slots in the observation.
+        local_ratio: weight of the robot's own service in its reward, in [0, 1].
+        battery: energy per robot, or None for unlimited.
+        idle_cost: energy spent per step.
+        accel_cost: energy per step per unit of squared action.
+        done_fraction: the episode terminates once this fraction of demand is served (1: never
+            before truncation, unless all of it is).
+        w2_resolution: grid side of the W2 metric.
+        w2_every: also compute W2 every this many steps (0: only at the end of an episode).
+        max_cycles: steps per episode.
+        continuous_actions: ``Box`` accelerations (default) or ``Discrete(5)``.
+    """
+
+    n_agents: int = 8
+    map: str = "two_hotspots"
+    gaussians: tuple[tuple[float, float, float, float], ...] | None = None
+    map_resolution: int = 64
+    arena_width: float = 2.0
+    arena_height: float | None = None
+    dt: float = 0.1
+    max_accel: float = 3.0
+    max_speed: float = 0.5
+    robot_radius: float = 0.04
+    service_radius: float = 0.15
+    service_fraction: float = 0.05
+    crop_size: int = 7
+    crop_extent: float = 1.0
+    k_robots: int = 3
+    local_ratio: float = 0.5
+    battery: float | None = None
+    idle_cost: float = 0.001
+    accel_cost: float = 0.004
+    done_fraction: float = 1.0
+    w2_resolution: int = 32
+    w2_every: int = 0
+    max_cycles: int = 200
+    continuous_actions: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive_int("n_agents", self.n_agents)
+        check_positive_int("map_resolution", self.map_resolution, minimum=2)
+        check_positive_int("crop_size", self.crop_size)
+        if self.crop_size % 2 == 0:
+            raise ValueError(
+                f"crop_size must be odd (the robot's own cell is the centre), got {self.crop_size}"
+            )
+        check_positive_int("k_robots", self.k_robots, minimum=0)
+        check_positive_int("w2_resolution", self.w2_resolution, minimum=2)
+        check_positive_int("w2_every", self.w2_every, minimum=0)
+        check_positive_int("max_cycles", self.max_cycles)
+        for name in (
+            "arena_width",
+            "dt",
+            "max_accel",
+            "max_speed",
+            "robot_radius",
+            "service_radius",
+            "crop_extent",
+        ):
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("arena_height", self.arena_height, low=0.0, low_open=True, allow_none=True)
+        check_number("service_fraction", self.service_fraction, 0.0, 1.0, low_open=True)
+        check_number("battery", self.battery, low=0.0, low_open=True, allow_none=True)
+        check_number("idle_cost", self.idle_cost, low=0.0)
+        check_number("accel_cost", self.accel_cost, low=0.0)
+        check_number("local_ratio", self.local_ratio, 0.0, 1.0)
+        check_number("done_fraction", self.done_fraction, 0.0, 1.0, low_open=True)
+        if not isinstance(self.map, str):
+            raise ValueError(f"map must be a map name or an image path, got {self.map!r}")
+        if not isinstance(self.continuous_actions, bool):
+            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        self.density  # noqa: B018 (load and check the map now: a bad map fails at construction)
+
+    @cached_property
+    def arena(self) -> Arena:
+        height = self.arena_width if self.arena_height is None else self.arena_height
+        return Arena(width=self.arena_width, height=height, boundary="walls")
+
+    @cached_property
+    def density(self) -> np.ndarray:
+        """The reference density ``(H, W)``, summing to 1."""
+        if self.gaussians is not None:
+            return gaussian_density(self.gaussians, self.map_resolution, self.arena.width, self.arena.height)
+        return load_density(self.map)
+
+
+class DemandGrid:
+    """Geometry of a density grid over an arena: cell centres, and lookups from positions.
+
+    Args:
+        shape: ``(H, W)`` cells; row 0 is the arena's top edge.
+        arena: the arena the grid covers.
+    """
+
+    def __init__(self, shape: tuple[int, int], arena: Arena) -> None:
+        self.shape = shape
+        self.arena = arena
+        H, W = shape
+        self.cell = np.array([arena.width / W, arena.height / H])
+        x = (np.arange(W) + 0.5) * self.cell[0] - arena.width / 2
+        y = arena.height / 2 - (np.arange(H) + 0.5) * self.cell[1]
+        gx, gy = np.meshgrid(x, y)
+        self.centres = np.stack([gx.ravel(), gy.ravel()], axis=-1)  # (H W, 2), row-major
+
+    def rows_cols(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Grid row and column of ``points (..., 2)`` (may fall outside the grid)."""
+        half = self.arena.half
+        col = np.floor((points[..., 0] + half[0]) / self.cell[0]).astype(np.int64)
+        row = np.floor((half[1] - points[..., 1]) / self.cell[1]).astype(np.int64)
+        return row, col
+
+    def disk_offsets(self, radius: float) -> np.ndarray:
+        """``(K, 2)`` (row, col) offsets of the cells whose centres lie within ``radius`` of a
+        cell's centre (at least the cell itself)."""
+        reach = np.ceil(radius / self.cell).astype(np.int64)
+        dr, dc = np.meshgrid(
+            np.arange(-reach[1], reach[1] + 1), np.arange(-reach[0], reach[0] + 1), indexing="ij"
+        )
+        inside = (dr * self.cell[1]) ** 2 + (dc * self.cell[0]) ** 2 <= radius**2
+        return np.stack([dr[inside], dc[inside]], axis=-1)
+
+
+# -- the task's pure functions ---------------------------------------------------------------
+
+
+def serve(
+    demand: np.ndarray,
+    pos: np.ndarray,
+    active: np.ndarray,
+    grid: DemandGrid,
+    offsets: np.ndarray,
+    fraction: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robots serve the cells around them.
+
+    Args:
+        demand: ``(E, H W)`` remaining demand (updated in place).
+        pos: ``(E, N, 2)`` positions.
+        active: ``(E, N)`` robots that serve.
+        grid, offsets: the grid and its service-disk offsets ``(K, 2)``.
+        fraction: share of a cell's demand one robot serves per step.
+
+    Returns:
+        ``served (E, N)`` and ``demand`` after the step.
+    """
+    E, N = pos.shape[:2]
+    H, W = grid.shape
+    row, col = grid.rows_cols(pos)  # (E, N)
+    rr = row[..., None] + offsets[:, 0]  # (E, N, K)
+    cc = col[..., None] + offsets[:, 1]
+    valid = (rr >= 0) & (rr < H) & (cc >= 0) & (cc < W) & active[..., None]
+    flat = (rr * W + cc + (np.arange(E) * H * W)[:, None, None])[valid]
+    covers = np.bincount(flat, minlength=E * H * W)
+    cell_served = demand.ravel() * (1.0 - (1.0 - fraction) ** covers)
+    share = np.zeros((E, N, len(offsets)))
+    share[valid] = (cell_served / np.maximum(covers, 1))[flat]
+    demand -= cell_served.reshape(E, H * W)
+    return share.sum(axis=-1), demand
+
+
+def demand_crops(demand: np.ndarray, pos: np.ndarray, grid: DemandGrid, cfg: Config) -> np.ndarray:
+    """Egocentric crops ``(E, N, C, C)`` of the remaining demand, in units of the uniform density."""
+    E, N = pos.shape[:2]
+    H, W = grid.shape
+    C = cfg.crop_size
+    ticks = (np.arange(C) - C // 2) * (cfg.crop_extent / C)
+    dx, dy = np.meshgrid(ticks, -ticks)  # row 0 of the crop is the top (+y)
+    points = pos[:, :, None, :] + np.stack([dx.ravel(), dy.ravel()], axis=-1)  # (E, N, C C, 2)
+    row, col = grid.rows_cols(points)
+    inside = (row >= 0) & (row < H) & (col >= 0) & (col < W)
+    flat = np.where(inside, row * W + col, 0)
+    values = np.take_along_axis(demand, flat.reshape(E, -1), axis=1).reshape(E, N, C * C)
+    return np.where(inside, values * (H * W), 0.0).reshape(E, N, C, C)
+
+
+def wasserstein2(visits: np.ndarray, reference: np.ndarray, centres: np.ndarray) -> float:
+    """Exact W2 between two distributions on the same cells: ``visits`` and ``reference`` ``(M,)``
+    weights (normalised here), ``centres (M, 2)``. Only cells with mass enter the transport
+    problem."""
+    import ot
+
+    a_idx, b_idx = np.flatnonzero(visits > 0), np.flatnonzero(reference > 0)
+    if len(a_idx) == 0:
+        raise ValueError("no robot positions recorded yet")
+    a = visits[a_idx] / visits[a_idx].sum()
+    b = reference[b_idx] / reference[b_idx].sum()
+    cost = ot.dist(centres[a_idx], centres[b_idx], metric="sqeuclidean")
+    return float(np.sqrt(max(ot.emd2(a, b, cost, numItermax=1_000_000), 0.0)))
+
+
+# -- the task --------------------------------------------------------------------------------
+
+
+class Coverage(SwarmTask):
+    """Batched non-uniform coverage: ``pos``, ``vel`` ``(E, N, 2)``, ``battery`` ``(E, N)``,
+    ``demand`` ``(E, H W)`` (remaining, flat row-major) and ``visits`` ``(E, w2_resolution^2)``
+    (trajectory histogram)."""
+
+    name = "coverage_v0"
+    Config = Config
+
+    def __init__(self, config: Config, n_envs: int = 1) -> None:
+        super().__init__(config, n_envs)
+        cfg = config
+        self.arena = cfg.arena
+        E, N = n_envs, cfg.n_agents
+        self.density = cfg.density
+        self.grid = DemandGrid(self.density.shape, self.arena)
+        self.offsets = self.grid.disk_offsets(cfg.service_radius)
+        # What one robot serves in a step over a fresh uniform map: the reward's unit.
+        self.unit_service = cfg.service_fraction * len(self.offsets) / self.density.size
+        self.w2_grid = DemandGrid((cfg.w2_resolution, cfg.w2_resolution), self.arena)
+        self.reference = pool(self.density, cfg.w2_resolution).ravel()
+        self.pos = np.zeros((E, N, 2))
+        self.vel = np.zeros((E, N, 2))
+        self.battery = np.ones((E, N))
+        self.demand = np.zeros((E, self.density.size))
+        self.visits = np.zeros((E, cfg.w2_resolution**2))
+        self.served = np.zeros((E, N))
+        self.w2_trace: list[tuple[int, float]] = []  # copy 0's (step, W2), for rendering
+        self.served_trace: list[float] = []
+        C = cfg.crop_size
+        obs_dim = 5 + C * C + 3 * cfg.k_robots
+        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+        self.state_space = spaces.Box(-np.inf, np.inf, (5 * N + cfg.w2_resolution**2,), np.float32)
+        if cfg.continuous_actions:
+            self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+        else:
+            self.action_space = spaces.Discrete(5)
+
+    # -- episode ------------------------------------------------------------------------------
+
+    def _reset(self, env_ids: np.ndarray) -> None:
+        cfg = self.config
+        half = self.arena.half - cfg.robot_radius
+        self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_agents, 2), -half, half)
+        self.vel[env_ids] = 0.0
+        self.battery[env_ids] = 1.0
+        self.demand[env_ids] = self.density.ravel()
+        self.visits[env_ids] = 0.0
+        self.served[env_ids] = 0.0
+        self._record(env_ids)
+        if 0 in env_ids:
+            self.w2_trace, self.served_trace = [], [0.0]
+
+    def _record(self, env_ids: np.ndarray) -> None:
+        """Add the robots' current positions to the trajectory histograms of ``env_ids``."""
+        res = self.config.w2_resolution
+        row, col = self.w2_grid.rows_cols(self.pos[env_ids])
+        cells = np.clip(row, 0, res - 1) * res + np.clip(col, 0, res - 1)
+        keys = (np.arange(len(env_ids))[:, None] * res * res + cells).ravel()
+        self.visits[env_ids] += np.bincount(keys, minlength=len(env_ids) * res * res).reshape(
+            len(env_ids), -1
+        )
+
+    def coverage_w2(self, env_ids: np.ndarray | None = None) -> np.ndarray:
+        """W2 between each copy's time-averaged trajectory distribution and the reference
+        density (see the module docstring): ``(len(env_ids),)``."""
+        ids = np.arange(self.n_envs) if env_ids is None else np.asarray(env_ids)
+        return np.array([wasserstein2(self.visits[e], self.reference, self.w2_grid.centres) for e in ids])
+
+    def served_fraction(self) -> np.ndarray:
+        """``(E,)`` fraction of the demand served so far."""
+        return 1.0 - self.demand.sum(axis=1)
+
+    def _step(self, actions: np.ndarray):
+        cfg = self.config
+        if cfg.continuous_actions:
+            accel = actions.astype(np.float64)
+        else:
+            accel = DISCRETE_DIRECTIONS[actions]
+        active = self.battery > 0
+        accel = accel * active[..., None]
+        vel = self.vel + cfg.dt * cfg.max_accel * accel
+        speed = np.linalg.norm(vel, axis=-1, keepdims=True)
+        vel = np.where(speed > cfg.max_speed, vel * cfg.max_speed / np.maximum(speed, 1e-12), vel)
+        vel[~active] = 0.0
+        pos = self.pos + cfg.dt * vel
+        limit = self.arena.half - cfg.robot_radius
+        hit = np.abs(pos) > limit
+        self.pos = np.clip(pos, -limit, limit)
+        self.vel = np.where(hit, 0.0, vel)
+        if cfg.battery is not None:
+            cost = cfg.idle_cost + cfg.accel_cost * np.einsum("end,end->en", accel, accel)
+            self.battery = np.where(active, np.maximum(self.battery - cost / cfg.battery, 0.0), 0.0)
+        served, self.demand = serve(
+            self.demand, self.pos, active, self.grid, self.offsets, cfg.service_fraction
+        )
+        self.served += served
+        self._record(np.arange(self.n_envs))
+        local = served / self.unit_service
+        shared = local.mean(axis=1, keepdims=True)
+        rewards = (1 - cfg.local_ratio) * shared + cfg.local_ratio * local
+        fraction = self.served_fraction()
+        done = fraction >= cfg.done_fraction - 1e-12
+        terminated = (self.battery <= 0) | done[:, None]
+        infos = {"served_fraction": fraction, "served": served, "battery": self.battery.copy()}
+        ending = done | (self.steps >= self.max_cycles) | terminated.all(axis=1)
+        periodic = cfg.w2_every > 0 and bool(np.any(self.steps % max(cfg.w2_every, 1) == 0))
+        if ending.any() or periodic:
+            w2 = np.full(self.n_envs, np.nan)
+            which = np.arange(self.n_envs) if periodic else np.flatnonzero(ending)
+            w2[which] = self.coverage_w2(which)
+            infos["w2"] = w2
+            if 0 in which:
+                self.w2_trace.append((int(self.steps[0]), float(w2[0])))
+        self.served_trace.append(float(fraction[0]))
+        return rewards, terminated, infos
+
+    # -- views --------------------------------------------------------------------------------
+
+    def observe(self) -> np.ndarray:
+        cfg = self.config
+        E, N = self.n_envs, self.n_agents
+        crops = demand_crops(self.demand, self.pos, self.grid, cfg).reshape(E, N, -1)
+        parts = [self.vel / cfg.max_speed, self.pos / self.arena.half, self.battery[..., None], crops]
+        if cfg.k_robots:
+            near = knn(self.pos, self.pos, cfg.k_robots, self.arena, exclude_self=True)
+            parts.append(np.concatenate([near.delta, near.mask[..., None]], axis=-1).reshape(E, N, -1))
+        return np.concatenate(parts, axis=-1).astype(np.float32)
+
+    def state(self) -> np.ndarray:
+        E = self.n_envs
+        robots = np.concatenate([self.pos / self.arena.half, self.vel, self.battery[..., None]], axis=-1)
+        res = self.config.w2_resolution
+        remaining = np.stack([pool(d.reshape(self.grid.shape), res).ravel() for d in self.demand]) * res * res
+        return np.concatenate([robots.reshape(E, -1), remaining], axis=1).astype(np.float32)
+
+    def hud(self, env_index: int) -> list[str]:
+        lines = [f"served {self.served_fraction()[env_index]:.1%}"]
+        if env_index == 0 and self.w2_trace:
+            lines.append(f"W2 {self.w2_trace[-1][1]:.3f} (step {self.w2_trace[-1][0]})")
+        return lines
+
+    def draw(self, renderer, env_index: int) -> None:
+        e, cfg = env_index, self.config
+        renderer.begin()
+        renderer.heatmap(self.demand[e].reshape(self.grid.shape) / self.density.max())
+        renderer.circles(self.pos[e], cfg.service_radius, (120, 150, 220), width=1)
+        renderer.robots(self.pos[e], self.vel[e], cfg.robot_radius, colors.ROBOT)
+        if e == 0:
+            renderer.curve(self.served_trace, "served", 0.0, 1.0, length=self.max_cycles + 1)
+
+
+parallel_env, raw_env, env, vector_env = make_factories(Coverage)
+register("coverage-v0", __name__, "Non-uniform area coverage: robots serve a reference density map")

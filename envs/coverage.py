@@ -105,6 +105,7 @@ from swarmzoo.registry import register
 # Unit direction of each discrete action: coast, -x, +x, -y, +y.
 DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
 MAPS = ("uniform", "two_hotspots", "ring", "disaster")
+TRAIL_STEPS = 40  # rendered trail length
 
 
 def map_path(name: str) -> Path:
@@ -421,8 +422,10 @@ class Coverage(SwarmTask):
         self.demand = np.zeros((E, self.density.size))
         self.visits = np.zeros((E, cfg.w2_resolution**2))
         self.served = np.zeros((E, N))
-        self.w2_trace: list[tuple[int, float]] = []  # copy 0's (step, W2), for rendering
+        # Copy 0's history, for rendering: (step, W2), served fraction, recent positions (trails).
+        self.w2_trace: list[tuple[int, float]] = []
         self.served_trace: list[float] = []
+        self.trail: list[np.ndarray] = []
         C = cfg.crop_size
         obs_dim = 5 + C * C + 3 * cfg.k_robots
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
@@ -445,7 +448,7 @@ class Coverage(SwarmTask):
         self.served[env_ids] = 0.0
         self._record(env_ids)
         if 0 in env_ids:
-            self.w2_trace, self.served_trace = [], [0.0]
+            self.w2_trace, self.served_trace, self.trail = [], [0.0], [self.pos[0].copy()]
 
     def _record(self, env_ids: np.ndarray) -> None:
         """Add the robots' current positions to the trajectory histograms of ``env_ids``."""
@@ -509,6 +512,7 @@ class Coverage(SwarmTask):
             if 0 in which:
                 self.w2_trace.append((int(self.steps[0]), float(w2[0])))
         self.served_trace.append(float(fraction[0]))
+        self.trail = [*self.trail[-(TRAIL_STEPS - 1) :], self.pos[0].copy()]
         return rewards, terminated, infos
 
     # -- views --------------------------------------------------------------------------------
@@ -540,10 +544,17 @@ class Coverage(SwarmTask):
         e, cfg = env_index, self.config
         renderer.begin()
         renderer.heatmap(self.demand[e].reshape(self.grid.shape) / self.density.max())
+        if e == 0 and len(self.trail) > 1:
+            path = np.stack(self.trail)  # (T, N, 2)
+            renderer.segments(path[:-1].reshape(-1, 2), path[1:].reshape(-1, 2), (150, 165, 210), 2)
         renderer.circles(self.pos[e], cfg.service_radius, (120, 150, 220), width=1)
         renderer.robots(self.pos[e], self.vel[e], cfg.robot_radius, colors.ROBOT)
         if e == 0:
             renderer.curve(self.served_trace, "served", 0.0, 1.0, length=self.max_cycles + 1)
+            if self.w2_trace:
+                steps, w2 = zip(*self.w2_trace)
+                top = max(w2) * 1.1
+                renderer.curve(w2, "W2", 0.0, top, length=self.max_cycles + 1, slot=1, xs=steps)
 
 
 parallel_env, raw_env, env, vector_env = make_factories(Coverage)

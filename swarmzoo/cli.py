@@ -71,6 +71,27 @@ class Render:
     """Frames per second (default: the env's render_fps)."""
     env_kwargs: list[str] = field(default_factory=list)
     """Env arguments as KEY=VALUE, e.g. n_agents=8 n_obstacles=3 preset=mpe_spread."""
+    map: str | None = None
+    """coverage-v0's density map: uniform, two_hotspots, ring, disaster or an image file
+    (the same as --env-kwargs map=NAME)."""
+
+
+@dataclass
+class CoverageFigure:
+    """Plot W2 over time of scripted coverage controllers on each shipped map to a PNG."""
+
+    out: Path = Path("coverage_w2.png")
+    """Output PNG."""
+    policies: list[str] = field(default_factory=lambda: ["d2oc", "voronoi", "random"])
+    """Policies to compare (coverage-v0 names, heuristic, random or a run folder)."""
+    maps: list[str] = field(default_factory=lambda: ["two_hotspots", "ring", "disaster", "uniform"])
+    """Density maps (one panel each)."""
+    seeds: int = 3
+    """Episodes per policy and map (env copies seeded 0 .. seeds - 1)."""
+    every: int = 10
+    """Steps between W2 evaluations."""
+    env_kwargs: list[str] = field(default_factory=list)
+    """Further coverage-v0 arguments as KEY=VALUE."""
 
 
 @dataclass
@@ -145,6 +166,10 @@ def run_render(cmd: Render) -> None:
 
     policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed)
     kwargs = {**_trained_env_kwargs(cmd.policy), **parse_env_kwargs(cmd.env_kwargs)}
+    if cmd.map is not None:
+        kwargs["map"] = cmd.map
+    if swarmzoo.spec(cmd.env_id).id == "coverage-v0":
+        kwargs.setdefault("w2_every", 10)  # for the W2 curve in the frames
     path = record(cmd.env_id, policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps, **kwargs)
     print(f"wrote {path}")
 
@@ -193,6 +218,15 @@ def run_evaluate(cmd: Evaluate) -> None:
         )
 
 
+def run_coverage_figure(cmd: CoverageFigure) -> None:
+    from swarmzoo.evaluation import coverage_comparison
+
+    path = coverage_comparison(
+        cmd.out, cmd.policies, cmd.maps, seeds=cmd.seeds, every=cmd.every, **parse_env_kwargs(cmd.env_kwargs)
+    )
+    print(f"wrote {path}")
+
+
 def run_plot(cmd: Plot) -> None:
     from swarmzoo.algorithms.common.plotting import plot_runs
 
@@ -214,6 +248,7 @@ COMMANDS = {
     "evaluate": (Evaluate, run_evaluate),
     "render": (Render, run_render),
     "plot": (Plot, run_plot),
+    "coverage-figure": (CoverageFigure, run_coverage_figure),
     "bench": (Bench, run_bench),
 }
 

@@ -79,9 +79,10 @@ def record(
         obs, _ = env.reset(seed=seed + episode)
         frames.append(env.render())
         while env.agents:
-            batch = np.stack([obs[a] for a in env.possible_agents])[None]
-            actions = policy.act(batch, task)[0]
-            obs, *_ = env.step(dict(zip(env.agents, actions)))
+            # The task's full batch: robots that are done (say, an empty battery) keep their row.
+            actions = policy.act(task.observe(), task)[0]
+            live = set(env.agents)
+            obs, *_ = env.step({a: act for a, act in zip(env.possible_agents, actions) if a in live})
             frames.append(env.render())
     env.close()
     fps = fps or env.metadata.get("render_fps", 10)
@@ -90,4 +91,59 @@ def record(
         iio.imwrite(out, np.stack(frames), extension=".gif", duration=1000 / fps, loop=0)
     else:
         iio.imwrite(out, np.stack(frames), extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
+    return out
+
+
+def coverage_w2_curve(
+    policy_name: str, map_name: str, seeds: int = 3, every: int = 10, **env_kwargs: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """W2 of ``coverage-v0`` over one episode of a named policy on a map, for ``seeds`` episodes at
+    once (vector env copies seeded ``0 .. seeds - 1``): ``steps (K,)`` and ``w2 (K, seeds)``."""
+    from swarmzoo.agents import make_policy
+
+    venv = swarmzoo.make_vec("coverage-v0", seeds, map=map_name, w2_every=every, **env_kwargs)
+    policy = make_policy(policy_name, "coverage-v0", seed=0)
+    obs, _ = venv.reset(seed=0)
+    steps, values = [0], [np.full(seeds, np.nan)]
+    values[0] = venv.task.coverage_w2()  # the start: where the robots were dropped
+    for t in range(1, venv.max_cycles + 1):
+        obs, _, _, _, infos = venv.step(policy.act(obs, venv.task))
+        if "w2" in infos:
+            steps.append(t)
+            values.append(infos["w2"])
+    return np.array(steps), np.array(values)
+
+
+def coverage_comparison(
+    out: str | Path,
+    policies: list[str],
+    maps: list[str],
+    seeds: int = 3,
+    every: int = 10,
+    **env_kwargs: Any,
+) -> Path:
+    """A PNG with one panel per map: mean W2 over time (band: min to max over seeds) of each
+    policy on ``coverage-v0``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    fig, axes = plt.subplots(1, len(maps), figsize=(4.2 * len(maps), 3.6), squeeze=False)
+    for ax, map_name in zip(axes[0], maps):
+        for name in policies:
+            steps, w2 = coverage_w2_curve(name, map_name, seeds, every, **env_kwargs)
+            line = ax.plot(steps, w2.mean(axis=1), label=name)[0]
+            ax.fill_between(steps, w2.min(axis=1), w2.max(axis=1), color=line.get_color(), alpha=0.2)
+        ax.set_title(map_name)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("W2 to the reference density (lower is better)")
+    axes[0, -1].legend()
+    fig.suptitle(f"coverage-v0: W2 over time ({seeds} seeds)")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
     return out

@@ -185,20 +185,29 @@ class Renderer:
             self._pg.draw.polygon(self._surface, c, [tuple(b), left, right])
 
     def curve(
-        self, values, label: str, low: float = 0.0, high: float = 1.0, length: int | None = None
+        self,
+        values,
+        label: str,
+        low: float = 0.0,
+        high: float = 1.0,
+        length: int | None = None,
+        slot: int = 0,
+        xs=None,
     ) -> None:
         """A small line plot of ``values`` in the top-right corner (e.g. an order parameter over
         the episode), ``low``..``high`` on the y axis, ``length`` points wide (default: as many
-        as there are values)."""
+        as there are values); ``slot`` 1, 2, ... stacks further plots below the first; ``xs``
+        places the values at those x positions (in points, default 0, 1, 2, ...)."""
         values = np.asarray(values, dtype=float).ravel()
         w, h = max(self.width // 4, 80), max(self.height // 7, 48)
-        x0, y0 = self.width - w - 8, 8
+        x0, y0 = self.width - w - 8, 8 + slot * (h + 6)
         pg = self._pg
         pg.draw.rect(self._surface, BACKGROUND, (x0, y0, w, h))
         pg.draw.rect(self._surface, GRID, (x0, y0, w, h), 1)
         n = max(length or len(values), 2)
         if len(values) >= 2:
-            xs = x0 + np.arange(len(values)) * (w - 1) / (n - 1)
+            at = np.arange(len(values)) if xs is None else np.asarray(xs, dtype=float)
+            xs = x0 + at * (w - 1) / (n - 1)
             frac = np.clip((values - low) / (high - low), 0.0, 1.0)
             ys = y0 + h - 1 - frac * (h - 1)
             pg.draw.lines(self._surface, ROBOT, False, list(zip(xs.tolist(), ys.tolist())), 2)

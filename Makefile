@@ -3,7 +3,7 @@ PYTHON ?= python
 PIP = $(PYTHON) -m pip
 export SDL_VIDEODRIVER ?= dummy
 
-.PHONY: install install-dev demo test test-slow bench bench-swarm lint
+.PHONY: install install-dev demo test test-slow bench bench-swarm bench-coverage lint
 
 # CPU torch first (a bare torch requirement could pull a multi-GB CUDA build).
 install:
@@ -31,6 +31,9 @@ bench: install-dev
 
 bench-swarm: install-dev
 	$(PYTHON) benchmarks/swarm_scaling.py
+
+bench-coverage: install-dev
+	$(PYTHON) benchmarks/coverage_speed.py
 
 lint:
 	ruff check . && ruff format --check .

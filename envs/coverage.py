@@ -74,7 +74,9 @@ end of an episode (and every ``w2_every`` steps if > 0) also ``w2``: the Wassers
 between the robots' time-averaged trajectory distribution (every robot's position at every step
 so far, equal weights) and the reference density, both binned on a ``w2_resolution`` grid over
 the arena and solved exactly with POT (``ot.emd2``, squared Euclidean cost between cell centres).
-Binning adds at most about one cell diagonal of error. ``task.coverage_w2()`` computes it on demand.
+Binning adds at most about one cell diagonal of error (the default 16 x 16 grid agrees with a
+32 x 32 one to about 0.01 on the shipped maps and takes ~10 ms instead of ~200 ms per copy).
+``task.coverage_w2()`` computes it on demand; ``w2_every=None`` turns it off (training).
 
 ## Arguments
 
@@ -133,7 +135,8 @@ def load_density(name: str) -> np.ndarray:
     except Exception as err:  # imageio raises many types for unreadable files
         raise ValueError(f"map {name!r} is not a readable image: {err}") from err
     if image.ndim == 3:
-        image = image[..., :3].mean(axis=-1)
+        # Gray + alpha (2 channels): the gray; RGB(A): the mean of R, G, B. Alpha is ignored.
+        image = image[..., 0] if image.shape[-1] <= 2 else image[..., :3].mean(axis=-1)
     if image.ndim != 2 or min(image.shape) < 2:
         raise ValueError(
             f"map {name!r} must be a 2-D image of at least 2 x 2 pixels, got shape {image.shape}"
@@ -150,12 +153,18 @@ def gaussian_density(gaussians: tuple, resolution: int, width: float, height: fl
     y = height / 2 - (np.arange(rows) + 0.5) / rows * height
     gx, gy = np.meshgrid(x, y)
     field = np.zeros((rows, cols))
-    for g in gaussians:
+    try:
+        components = [tuple(float(v) for v in g) for g in gaussians]
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"gaussians must be ((x, y, sigma, weight), ...) numbers, got {gaussians!r}"
+        ) from err
+    for g in components:
         if len(g) != 4:
-            raise ValueError(f"each Gaussian is (x, y, sigma, weight), got {g!r}")
-        cx, cy, sigma, weight = (float(v) for v in g)
+            raise ValueError(f"gaussians: each Gaussian is (x, y, sigma, weight), got {g!r}")
+        cx, cy, sigma, weight = g
         if not sigma > 0 or not weight >= 0:
-            raise ValueError(f"Gaussian {g!r} needs sigma > 0 and weight >= 0")
+            raise ValueError(f"gaussians: Gaussian {g!r} needs sigma > 0 and weight >= 0")
         field += weight * np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * sigma**2))
     return normalise_density(field, "gaussians")
 
@@ -211,7 +220,8 @@ class Config:
         done_fraction: the episode terminates once this fraction of demand is served (1: never
             before truncation, unless all of it is).
         w2_resolution: grid side of the W2 metric.
-        w2_every: also compute W2 every this many steps (0: only at the end of an episode).
+        w2_every: also compute W2 every this many steps (0: only at the end of an episode; None:
+            never, for training runs that do not need the metric).
         max_cycles: steps per episode.
         continuous_actions: ``Box`` accelerations (default) or ``Discrete(5)``.
     """
@@ -236,8 +246,8 @@ class Config:
     idle_cost: float = 0.001
     accel_cost: float = 0.004
     done_fraction: float = 1.0
-    w2_resolution: int = 32
-    w2_every: int = 0
+    w2_resolution: int = 16
+    w2_every: int | None = 0
     max_cycles: int = 200
     continuous_actions: bool = True
 
@@ -251,7 +261,8 @@ class Config:
             )
         check_positive_int("k_robots", self.k_robots, minimum=0)
         check_positive_int("w2_resolution", self.w2_resolution, minimum=2)
-        check_positive_int("w2_every", self.w2_every, minimum=0)
+        if self.w2_every is not None:
+            check_positive_int("w2_every", self.w2_every, minimum=0)
         check_positive_int("max_cycles", self.max_cycles)
         for name in (
             "arena_width",
@@ -270,6 +281,11 @@ class Config:
         check_number("accel_cost", self.accel_cost, low=0.0)
         check_number("local_ratio", self.local_ratio, 0.0, 1.0)
         check_number("done_fraction", self.done_fraction, 0.0, 1.0, low_open=True)
+        if 2 * self.robot_radius >= min(self.arena.width, self.arena.height):
+            raise ValueError(
+                f"robot_radius={self.robot_radius} does not fit in a {self.arena.width:g} x "
+                f"{self.arena.height:g} arena"
+            )
         if not isinstance(self.map, str):
             raise ValueError(f"map must be a map name or an image path, got {self.map!r}")
         if not isinstance(self.continuous_actions, bool):
@@ -503,14 +519,15 @@ class Coverage(SwarmTask):
         terminated = (self.battery <= 0) | done[:, None]
         infos = {"served_fraction": fraction, "served": served, "battery": self.battery.copy()}
         ending = done | (self.steps >= self.max_cycles) | terminated.all(axis=1)
-        periodic = cfg.w2_every > 0 and bool(np.any(self.steps % max(cfg.w2_every, 1) == 0))
-        if ending.any() or periodic:
-            w2 = np.full(self.n_envs, np.nan)
-            which = np.arange(self.n_envs) if periodic else np.flatnonzero(ending)
-            w2[which] = self.coverage_w2(which)
-            infos["w2"] = w2
-            if 0 in which:
-                self.w2_trace.append((int(self.steps[0]), float(w2[0])))
+        if cfg.w2_every is not None:
+            due = ending | ((self.steps % cfg.w2_every == 0) if cfg.w2_every > 0 else False)
+            if due.any():
+                w2 = np.full(self.n_envs, np.nan)
+                which = np.flatnonzero(due)
+                w2[which] = self.coverage_w2(which)
+                infos["w2"] = w2
+                if due[0]:
+                    self.w2_trace.append((int(self.steps[0]), float(w2[0])))
         self.served_trace.append(float(fraction[0]))
         self.trail = [*self.trail[-(TRAIL_STEPS - 1) :], self.pos[0].copy()]
         return rewards, terminated, infos

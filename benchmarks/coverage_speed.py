@@ -63,6 +63,9 @@ from swarmzoo.bench import (
     time_vector_env,
     write_results_section,
 )
+from swarmzoo.envs.coverage import Config as CoverageConfig
+
+W2_RES = CoverageConfig.__dataclass_fields__["w2_resolution"].default  # the metric's grid side
 
 ENV_ID = "coverage-v0"
 SECTION = "coverage_speed"
@@ -383,7 +386,8 @@ def build_report(results: dict[str, Any], args: Args) -> tuple[str, list[str]]:
         f"### One W2 evaluation after a {results['episode']}-step episode ({args.w2_policy} actions)",
         "",
         "Exact optimal transport (POT `ot.emd2`) between the visited cells and the cells with "
-        "demand on the 32 x 32 W2 grid. 'Steps' is the W2 time in steps of the vector face with one "
+        f"demand on the {W2_RES} x {W2_RES} W2 grid. 'Steps' is the W2 time in steps of the vector face "
+        "with one "
         f"copy of the same N (N = {args.n_agents} measured above; N = {args.vec_agents} from its own "
         "one-copy step below); 'share' is W2's part of one default episode of that copy "
         f"({results['episode']} steps + 1 W2).",
@@ -579,7 +583,7 @@ def main(args: Args) -> None:
             "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()),
             "",
             f"Method: default `coverage-v0` arguments (map `two_hotspots`, {results['episode']}-step "
-            "episodes, W2 on a 32 x 32 grid); actions prepared outside the timed loops; each "
+            f"episodes, W2 on a {W2_RES} x {W2_RES} grid); actions prepared outside the timed loops; each "
             f"measurement in a fresh process (limits: {args.max_memory_gb:g} GiB, {args.timeout_s:g} s); "
             f"{repeats} repeat(s) of ~{seconds:g} s. swarmzoo runs on one core."
             + (" **Quick dry run: noisy, short timings.**" if args.quick else ""),

@@ -41,8 +41,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -58,6 +56,7 @@ from swarmzoo.bench import (
     cpu_model,
     random_dict_actions,
     random_vector_actions,
+    run_isolated,
     time_loop,
     time_parallel_env,
     time_vector_env,
@@ -276,34 +275,6 @@ def run_measurement(spec: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown measurement {what!r}")
 
 
-def in_subprocess(spec: dict[str, Any], timeout_s: float, max_memory_gb: float) -> dict[str, Any]:
-    """:func:`run_measurement` in a fresh Python process with an address-space and a wall-clock
-    limit. Returns its result, or ``{"error": reason}``."""
-    limit = int(max_memory_gb * 2**30)
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    try:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout_s,
-            preexec_fn=limit_memory,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"no result within {timeout_s:g} s"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        if "MemoryError" in proc.stderr or "bad_alloc" in proc.stderr:
-            return {"error": f"out of memory (limit {max_memory_gb:g} GiB)"}
-        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        return {"error": tail[0][:200]}
-    return json.loads(lines[-1])
-
-
 # -- the report --------------------------------------------------------------------------------
 
 
@@ -510,7 +481,7 @@ def main(args: Args) -> None:
 
     def measure(label: str, what: str, **spec: Any) -> dict[str, Any]:
         start = time.perf_counter()
-        r = in_subprocess({"what": what, **base, **spec}, args.timeout_s, args.max_memory_gb)
+        r = run_isolated(__file__, {"what": what, **base, **spec}, args.timeout_s, args.max_memory_gb)
         took = time.perf_counter() - start
         if not ok(r):
             shown = f"failed: {r['error']}"

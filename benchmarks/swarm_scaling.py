@@ -45,7 +45,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -60,6 +59,7 @@ from swarmzoo.bench import (
     Timing,
     calibrate_steps,
     cpu_model,
+    run_isolated,
     time_loop,
     time_parallel_env,
     time_vector_env,
@@ -260,34 +260,6 @@ def run_measurement(spec: dict[str, Any]) -> dict[str, Any]:
     if what == "vmas":
         return measure_vmas(spec["n"], spec["seconds"], spec["repeats"])
     raise ValueError(f"unknown measurement {what!r}")
-
-
-def in_subprocess(spec: dict[str, Any], timeout_s: float, max_memory_gb: float) -> dict[str, Any]:
-    """:func:`run_measurement` in a fresh Python process with an address-space and a wall-clock
-    limit. Returns its result, or ``{"error": reason}``."""
-    limit = int(max_memory_gb * 2**30)
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    try:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout_s,
-            preexec_fn=limit_memory,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"no result within {timeout_s:g} s"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        if "MemoryError" in proc.stderr or "bad_alloc" in proc.stderr:
-            return {"error": f"out of memory (limit {max_memory_gb:g} GiB)"}
-        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        return {"error": tail[0][:200]}
-    return json.loads(lines[-1])
 
 
 # -- analysis ----------------------------------------------------------------------------------
@@ -587,7 +559,7 @@ def main(args: Args) -> None:
 
     def measure(what: str, **spec: Any) -> dict[str, Any]:
         start = time.perf_counter()
-        r = in_subprocess({"what": what, **base, **spec}, args.timeout_s, args.max_memory_gb)
+        r = run_isolated(__file__, {"what": what, **base, **spec}, args.timeout_s, args.max_memory_gb)
         took = time.perf_counter() - start
         if not ok(r):
             shown = f"failed: {r['error']}"

@@ -16,7 +16,11 @@ Throughput is counted in agent-steps per second (env copies x agents x steps / s
 
 from __future__ import annotations
 
+import json
 import platform
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +89,35 @@ def write_results_section(path: str | Path, name: str, body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def run_isolated(script: str, spec: dict[str, Any], timeout_s: float, max_memory_gb: float) -> dict[str, Any]:
+    """Run ``python script --worker JSON(spec)`` in a fresh process with an address-space and a
+    wall-clock limit; the worker prints its result as the last JSON line of stdout. Returns that
+    result, or ``{"error": reason}`` (out of memory, timeout, crash)."""
+    limit = int(max_memory_gb * 2**30)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    try:
+        proc = subprocess.run(
+            [sys.executable, script, "--worker", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout_s,
+            preexec_fn=limit_memory,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"no result within {timeout_s:g} s"}
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        if "MemoryError" in proc.stderr or "bad_alloc" in proc.stderr:
+            return {"error": f"out of memory (limit {max_memory_gb:g} GiB)"}
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        return {"error": tail[0][:200]}
+    return json.loads(lines[-1])
 
 
 def time_loop(step: Callable[[Any], Any], actions: Sequence[Any], repeats: int = 3) -> list[float]:
@@ -244,6 +277,7 @@ __all__ = [
     "measure_parallel",
     "measure_vector",
     "random_dict_actions",
+    "run_isolated",
     "random_vector_actions",
     "run_self_benchmark",
     "time_loop",

@@ -90,13 +90,20 @@ from swarmzoo.envs.core.collective import (
     MeanField,
     Neighbourhood,
     arena_for_density,
+    check_sensing,
     expected_neighbours,
     nearest_slots,
     neighbourhood,
 )
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import Method, radius_pairs
-from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.envs.core.task import (
+    SwarmTask,
+    check_bool,
+    check_choice,
+    check_number,
+    check_positive_int,
+)
 from swarmzoo.registry import register
 
 # Unit direction of each discrete action: stay, -x, +x, -y, +y.
@@ -162,20 +169,9 @@ class Config:
             ("reward", self.reward, ("global", "local")),
             ("neighbour_method", self.neighbour_method, ("auto", "dense", "tree")),
         ):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        if not isinstance(self.continuous_actions, bool):
-            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
-        if self.k_robots and self.max_neighbours is not None and self.k_robots > self.max_neighbours:
-            raise ValueError(
-                f"k_robots={self.k_robots} exceeds max_neighbours={self.max_neighbours}: a robot "
-                "cannot observe more robots than it senses"
-            )
-        if self.sensing_radius <= 2 * self.robot_radius:
-            raise ValueError(
-                f"sensing_radius={self.sensing_radius} must exceed the body diameter 2 * robot_radius="
-                f"{2 * self.robot_radius} (robots must sense the robots they touch)"
-            )
+            check_choice(name, value, allowed)
+        check_bool("continuous_actions", self.continuous_actions)
+        check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and min(self.arena.width, self.arena.height) <= 2 * self.robot_radius:
             raise ValueError(f"robot_radius={self.robot_radius} does not fit in the arena")
 

@@ -101,7 +101,12 @@ from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import knn
-from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.envs.core.task import (
+    SwarmTask,
+    check_bool,
+    check_number,
+    check_positive_int,
+)
 from swarmzoo.registry import register
 
 # Unit direction of each discrete action: coast, -x, +x, -y, +y.
@@ -182,14 +187,16 @@ def normalise_density(field: np.ndarray, what: str) -> np.ndarray:
 
 
 def pool(density: np.ndarray, resolution: int) -> np.ndarray:
-    """Sum a density ``(H, W)`` into a ``(r, r)`` grid (r = ``resolution``) over the same area
-    (cell-centre assignment), keeping its total."""
-    H, W = density.shape
+    """Sum densities ``(..., H, W)`` into ``(..., r, r)`` grids (r = ``resolution``) over the same
+    area (cell-centre assignment), keeping their totals."""
+    H, W = density.shape[-2:]
     rows = np.minimum((np.arange(H) + 0.5) / H * resolution, resolution - 1).astype(np.int64)
     cols = np.minimum((np.arange(W) + 0.5) / W * resolution, resolution - 1).astype(np.int64)
-    out = np.zeros((resolution, resolution))
-    np.add.at(out, (rows[:, None], cols[None, :]), density)
-    return out
+    cell = (rows[:, None] * resolution + cols[None, :]).ravel()  # (H W,) target cell of each pixel
+    flat = density.reshape(-1, H * W)
+    keys = (np.arange(len(flat))[:, None] * resolution**2 + cell).ravel()
+    out = np.bincount(keys, weights=flat.ravel(), minlength=len(flat) * resolution**2)
+    return out.reshape(*density.shape[:-2], resolution, resolution)
 
 
 @dataclass(frozen=True)
@@ -288,8 +295,7 @@ class Config:
             )
         if not isinstance(self.map, str):
             raise ValueError(f"map must be a map name or an image path, got {self.map!r}")
-        if not isinstance(self.continuous_actions, bool):
-            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+        check_bool("continuous_actions", self.continuous_actions)
         self.density  # noqa: B018 (load and check the map now: a bad map fails at construction)
 
     @cached_property
@@ -548,7 +554,7 @@ class Coverage(SwarmTask):
         E = self.n_envs
         robots = np.concatenate([self.pos / self.arena.half, self.vel, self.battery[..., None]], axis=-1)
         res = self.config.w2_resolution
-        remaining = np.stack([pool(d.reshape(self.grid.shape), res).ravel() for d in self.demand]) * res * res
+        remaining = pool(self.demand.reshape(E, *self.grid.shape), res).reshape(E, -1) * res * res
         return np.concatenate([robots.reshape(E, -1), remaining], axis=1).astype(np.float32)
 
     def hud(self, env_index: int) -> list[str]:

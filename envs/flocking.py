@@ -95,6 +95,7 @@ from swarmzoo.envs.core.collective import (
     Neighbourhood,
     angle_colors,
     arena_for_density,
+    check_sensing,
     expected_neighbours,
     local_order,
     nearest_slots,
@@ -106,7 +107,13 @@ from swarmzoo.envs.core.collective import (
 )
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import Method
-from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.envs.core.task import (
+    SwarmTask,
+    check_bool,
+    check_choice,
+    check_number,
+    check_positive_int,
+)
 from swarmzoo.registry import register
 
 BOUNDARIES = ("torus", "walls")
@@ -180,24 +187,11 @@ class Config:
         check_number("max_turn", self.max_turn, 0.0, np.pi, low_open=True)
         check_number("cohesion_penalty", self.cohesion_penalty, low=0.0)
         check_number("collision_penalty", self.collision_penalty, low=0.0)
-        if self.boundary not in BOUNDARIES:
-            raise ValueError(f"boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
-        if self.reward not in ("global", "local"):
-            raise ValueError(f"reward must be 'global' or 'local', got {self.reward!r}")
-        if self.neighbour_method not in ("auto", "dense", "tree"):
-            raise ValueError(f"neighbour_method must be auto, dense or tree, got {self.neighbour_method!r}")
-        if not isinstance(self.continuous_actions, bool):
-            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
-        if self.sensing_radius <= 2 * self.robot_radius:
-            raise ValueError(
-                f"sensing_radius={self.sensing_radius} must exceed the body diameter 2 * robot_radius="
-                f"{2 * self.robot_radius} (collisions are counted among sensed robots)"
-            )
-        if self.k_robots and self.max_neighbours is not None and self.k_robots > self.max_neighbours:
-            raise ValueError(
-                f"k_robots={self.k_robots} exceeds max_neighbours={self.max_neighbours}: a robot "
-                "cannot observe more robots than it senses"
-            )
+        check_choice("boundary", self.boundary, BOUNDARIES)
+        check_choice("reward", self.reward, ("global", "local"))
+        check_choice("neighbour_method", self.neighbour_method, ("auto", "dense", "tree"))
+        check_bool("continuous_actions", self.continuous_actions)
+        check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
             raise ValueError(f"speed={self.speed} is too large for a {self.arena.width:g}-wide walled arena")
 

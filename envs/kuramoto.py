@@ -109,7 +109,13 @@ from swarmzoo.envs.core.collective import (
 )
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import Method
-from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
+from swarmzoo.envs.core.task import (
+    SwarmTask,
+    check_bool,
+    check_choice,
+    check_number,
+    check_positive_int,
+)
 from swarmzoo.registry import register
 
 GRAPHS = ("radius", "complete", "ring", "given")
@@ -201,10 +207,8 @@ class Config:
             ("reward", self.reward, ("global", "local")),
             ("neighbour_method", self.neighbour_method, ("auto", "dense", "tree")),
         ):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        if not isinstance(self.continuous_actions, bool):
-            raise ValueError(f"continuous_actions must be True or False, got {self.continuous_actions!r}")
+            check_choice(name, value, allowed)
+        check_bool("continuous_actions", self.continuous_actions)
         if (self.graph == "given") != (self.edges is not None):
             raise ValueError("edges are given exactly when graph='given'")
         if self.edges is not None:

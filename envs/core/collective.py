@@ -49,6 +49,27 @@ def expected_neighbours(n_agents: int, area: float, radius: float, max_neighbour
     return max(1.0, expected)
 
 
+def check_sensing(
+    sensing_radius: float, robot_radius: float, k_robots: int, max_neighbours: int | None
+) -> None:
+    """The checks every config with radius sensing and bodies shares.
+
+    Raises:
+        ValueError: a robot that cannot sense the robots it touches, or one that would observe
+            more robots (``k_robots``) than it senses (``max_neighbours``).
+    """
+    if sensing_radius <= 2 * robot_radius:
+        raise ValueError(
+            f"sensing_radius={sensing_radius} must exceed the body diameter 2 * robot_radius="
+            f"{2 * robot_radius} (robots must sense the robots they touch)"
+        )
+    if k_robots and max_neighbours is not None and k_robots > max_neighbours:
+        raise ValueError(
+            f"k_robots={k_robots} exceeds max_neighbours={max_neighbours}: a robot "
+            "cannot observe more robots than it senses"
+        )
+
+
 def wrap_angle(theta: np.ndarray) -> np.ndarray:
     """Angles mapped into ``[-pi, pi)``."""
     out = np.mod(np.asarray(theta) + np.pi, TWO_PI)
@@ -63,11 +84,6 @@ def order_parameter(theta: np.ndarray) -> np.ndarray:
     1 when all angles agree, about ``1 / sqrt(N)`` for independent uniform angles.
     """
     return np.hypot(np.cos(theta).mean(axis=-1), np.sin(theta).mean(axis=-1))
-
-
-def mean_angle(theta: np.ndarray) -> np.ndarray:
-    """The circular mean ``arg(sum_j exp(i theta_j))``: ``(E, N) -> (E,)``."""
-    return np.arctan2(np.sin(theta).sum(axis=-1), np.cos(theta).sum(axis=-1))
 
 
 def angle_colors(theta: np.ndarray) -> np.ndarray:

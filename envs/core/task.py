@@ -45,6 +45,18 @@ def check_number(
         raise ValueError(f"{name} must be a finite number in {bound}, got {value!r}")
 
 
+def check_bool(name: str, value: Any) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def check_choice(name: str, value: Any, allowed: tuple) -> None:
+    """Raise ``ValueError`` naming ``name`` and the choices unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
 class SwarmTask(ABC):
     """Base class of batched tasks.
 

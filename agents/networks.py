@@ -244,9 +244,17 @@ def save_policy(
     )
 
 
-def load_policy(path: str | Path, deterministic: bool = True) -> tuple[ActorPolicy, dict[str, Any]]:
-    """A policy file (or a training checkpoint) as ``(ActorPolicy, metadata)``."""
+def load_policy(path: str | Path, deterministic: bool = True) -> tuple[Any, dict[str, Any]]:
+    """A policy file (or a training checkpoint) as ``(policy, metadata)``: an
+    :class:`ActorPolicy` (CTDE), or a :class:`~swarmzoo.agents.mean_field.MeanFieldPolicy` for a
+    mean-field file (``algo == "mean_field"``). ``deterministic`` takes the most likely action
+    instead of sampling."""
     data = safe_load(path)
+    if data.get("algo") == "mean_field":
+        from swarmzoo.agents.mean_field import load_mean_field_policy
+
+        meta = {k: v for k, v in data.items() if k not in ("schedule", "model", "optimizer")}
+        return load_mean_field_policy(data, deterministic=deterministic), meta
     spec_dict = dict(data["actor_spec"])
     for key in ("action_low", "action_high", "hidden"):
         spec_dict[key] = tuple(spec_dict[key])

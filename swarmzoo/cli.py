@@ -4,6 +4,7 @@ Examples::
 
     swarmzoo list
     swarmzoo train ctde --env navigation-v0 --total-steps 300000 --seed 0 --out runs/nav
+    swarmzoo train mean-field --env flocking-v0 --env-kwargs n_agents=100 --out runs/flock-mf
     swarmzoo evaluate runs/nav --episodes 20 --json
     swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20 --json
     swarmzoo render navigation-v0 --policy runs/nav --out run.gif   # or heuristic/random/pretrained
@@ -129,7 +130,8 @@ class Plot:
 @dataclass
 class Train:
     """Train: `swarmzoo train ALGO --env ENV --total-steps N --seed S --out RUN_DIR [options]`,
-    ALGO = ctde (MAPPO; --critic local gives IPPO). `swarmzoo train ALGO --help` lists options."""
+    ALGO = ctde (MAPPO; --critic local gives IPPO) or mean-field (Dec-POMFC). `swarmzoo train ALGO
+    --help` lists options."""
 
     algo: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ALGO")] = "ctde"
 
@@ -240,7 +242,7 @@ def run_bench(cmd: Bench) -> None:
         print("  ".join(f"{k}={v:,.0f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
 
 
-TRAINERS = {"ctde": "swarmzoo.algorithms.ctde"}
+TRAINERS = {"ctde": "swarmzoo.algorithms.ctde", "mean-field": "swarmzoo.algorithms.mean_field"}
 
 COMMANDS = {
     "list": (List, run_list),

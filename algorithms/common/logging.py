@@ -78,8 +78,23 @@ class RunLogger:
             self._fields = list(row)
             with self.csv_path.open("w", newline="") as f:
                 csv.DictWriter(f, self._fields).writeheader()
+        new = [k for k in row if k not in self._fields]
+        if new:  # a metric that first appears later (e.g. the return once an episode ends)
+            self._fields += new
+            self._rewrite()
         with self.csv_path.open("a", newline="") as f:
-            csv.DictWriter(f, self._fields, extrasaction="ignore").writerow(row)
+            csv.DictWriter(f, self._fields).writerow(row)
+
+    def _rewrite(self) -> None:
+        """Rewrite ``progress.csv`` with the current columns (earlier rows get empty cells)."""
+        with self.csv_path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        tmp = self.csv_path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, self._fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        tmp.replace(self.csv_path)
 
     def close(self) -> None:
         if self._writer is not None:

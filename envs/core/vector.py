@@ -67,6 +67,9 @@ class SwarmVectorEnv:
         self._done = np.zeros((E, N), dtype=bool)
         self._needs_reset = True
         self._renderer = None
+        self.record_final_mean_field = False
+        """Also return ``infos["final_mean_field"]`` (the finished episodes' last
+        :class:`MeanField`) on auto-reset, for mean-field trainers that bootstrap from it."""
 
     @property
     def max_cycles(self) -> int:
@@ -108,6 +111,8 @@ class SwarmVectorEnv:
             ids = np.flatnonzero(finished)
             infos["final_obs"] = obs.copy()
             infos["final_state"] = self.task.state()
+            if self.record_final_mean_field:
+                infos["final_mean_field"] = self.task.mean_field()
             infos["episode_return"] = self._returns.copy()
             infos["episode_length"] = self.task.steps.copy()
             self.task.reset(ids)

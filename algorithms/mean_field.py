@@ -1,0 +1,729 @@
+"""Dec-POMFC: decentralised partially observable mean-field control, trained with PPO.
+
+Reference: Cui, Hauck, Fabian, Koeppl, "Learning Decentralized Partially Observable Mean Field
+Control for Artificial Collective Behavior" (ICLR 2024, arXiv 2307.06175). No public code exists;
+the same group's M3FC-MARL (RLlib, histogram mean fields) was the nearest model.
+
+**The lifted MDP.** As ``N -> infinity`` a swarm of identical robots that all apply one decision
+rule is described by its state distribution ``mu_t``, which evolves deterministically. Control of
+the swarm becomes a single-agent MDP whose state is ``mu_t`` and whose action is the decision rule
+``pi_t(u | y)`` every robot applies to its own observation ``y``:
+
+* **State** - ``mu_t``, represented by its **kernel mean embedding** at fixed Gaussian RBF centres
+  on a grid over the env's :class:`~swarmzoo.envs.core.collective.MeanField` box (periodic
+  distance on a torus axis or an angle): ``phi_b(mu) = (1/N) sum_i k(x_b, x_i)``, divided by the
+  embedding of the uniform distribution so features are ~1 (:class:`KernelEmbedding`). A hard
+  histogram (``--representation histogram``) is kept for comparison.
+* **Action** - the rule's per-centre parameters ``xi (M, P)`` (logits, or a Gaussian's mean and
+  log-std), interpolated at a robot's observation with normalised RBF weights
+  (:class:`~swarmzoo.agents.mean_field.DecisionRule`).
+* **Reward** - the swarm's reward (the mean of the robots' rewards).
+
+**Training (centralised)** rolls out the finite-``N`` swarm env. Each step, the upper-level
+policy ``pihat(xi | phi(mu_t))`` picks a rule, every robot samples ``u_i ~ pi_xi(. | y_i)`` and
+the env steps. Two policy gradients (``--gradient``):
+
+* ``lifted`` - PPO on the lifted MDP: ``xi`` is sampled from a Gaussian ``pihat`` and the PPO ratio
+  is ``pihat(xi | mu) / pihat_old(xi | mu)``; the robots' own sampling is part of the env.
+* ``agents`` (default) - the finite-agent policy gradient: ``xi = f(phi(mu))`` is deterministic
+  and the gradient flows through the robots' log-likelihoods ``sum_i log pi_xi(u_i | y_i)``
+  (per-robot PPO ratios, one shared advantage per swarm step). For a rule parameterised by
+  ``xi`` it is the gradient of the same objective, estimated from ``N`` samples per step instead
+  of one, so it needs far fewer env steps (measured in ``benchmarks/mean_field``).
+
+The critic is ``V(phi(mu_t))`` on the lifted state, with GAE and bootstrapping on truncation.
+
+**Execution (decentralised).** After training, the upper-level policy is rolled out once on a
+reference swarm of ``schedule_agents`` robots (large, to approximate the deterministic mean-field
+trajectory) and its rules ``xi_0 .. xi_{T-1}`` are stored in ``policy.pt``. A robot then needs
+only its own observation, the episode clock and that schedule
+(:class:`~swarmzoo.agents.mean_field.MeanFieldPolicy`). :class:`ClosedLoopPolicy` instead
+recomputes ``xi_t`` from the live ``mu_t`` (centralised, for comparison).
+
+``train(args)`` runs in-process and returns a :class:`TrainResult`; ``main()`` is the CLI
+(``swarmzoo train mean-field --env flocking-v0 ...``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.distributions import Normal
+
+import swarmzoo
+from swarmzoo.agents.mean_field import DecisionRule, MeanFieldPolicy, RuleSpec
+from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, mlp, safe_load
+from swarmzoo.algorithms.common.gae import compute_gae
+from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.minibatch import minibatch_indices
+from swarmzoo.algorithms.common.normalization import ValueNorm
+from swarmzoo.algorithms.common.vector import parse_env_kwargs
+from swarmzoo.envs.core.collective import MeanField
+
+# Observation entries the decision rule reads by default, per swarmzoo env (indices into the
+# env's observation; layouts in each env's module docstring). Other envs: every entry.
+RULE_FEATURES: dict[str, tuple[int, ...]] = {
+    # compass (cos, sin of the own heading), neighbour count / expected, mean relative heading
+    "flocking-v0": (0, 1, 2, 3, 4),
+    # own natural frequency, neighbour count / expected, mean phase difference (cos, sin)
+    "kuramoto-v0": (0, 1, 2, 3),
+    # neighbour count / expected, offset to the local centroid (x, y)
+    "aggregation-v0": (0, 1, 2),
+}
+
+
+@dataclass
+class Args:
+    """Dec-POMFC (mean-field PPO) on a swarmzoo env whose task exposes ``mean_field()``."""
+
+    env: str = "flocking-v0"
+    """A swarmzoo env id with a mean-field view: flocking-v0, kuramoto-v0, aggregation-v0."""
+    env_kwargs: tuple[str, ...] = ()
+    """Env arguments as KEY=VALUE (e.g. n_agents=100)."""
+    total_steps: int = 100_000
+    """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
+    seed: int = 0
+    """Seed of torch, the warm-up rollout, minibatch shuffling and the env copies."""
+    out: Path | None = None
+    """Run folder (default runs/<env>__mean_field__<seed>__<time>)."""
+    gradient: Literal["agents", "lifted"] = "agents"
+    """'agents': finite-agent policy gradient through the robots' log-likelihoods; 'lifted':
+    PPO on the lifted MDP with a Gaussian over the rule parameters."""
+    representation: Literal["kernel", "histogram"] = "kernel"
+    """Mean-field representation: RBF kernel mean embedding, or a hard histogram."""
+    mf_centres: int = 256
+    """Budget of embedding centres (or histogram cells): a grid of floor(budget^(1/S)) per
+    feature of the S-feature mean field (S=2: 16 x 16, S=3: 6^3, S=4: 4^4)."""
+    mf_bandwidth: float = 1.0
+    """Kernel width of the embedding, in grid spacings."""
+    rule_centres: int = 32
+    """RBF centres M of the decision rule, placed by farthest-point sampling of the observations
+    of a warm-up rollout with random actions."""
+    rule_bandwidth: float = 1.0
+    """Width of the rule's RBFs, in units of the median distance between neighbouring centres."""
+    rule_features: tuple[int, ...] | None = None
+    """Observation entries the rule reads (default: RULE_FEATURES of the env, else all)."""
+    num_envs: int = 16
+    """Env copies stepped together."""
+    rollout_steps: int = 100
+    """Steps per env copy between updates (T)."""
+    epochs: int = 10
+    """Passes over each rollout."""
+    minibatches: int = 4
+    """Minibatches per epoch."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0."""
+    gamma: float = 0.95
+    """Discount."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    clip_coef: float = 0.2
+    """PPO ratio clip."""
+    ent_coef: float = 0.01
+    """Entropy bonus (of the robots' rule with 'agents', of the Gaussian over xi with 'lifted')."""
+    vf_coef: float = 1.0
+    """Weight of the value loss."""
+    max_grad_norm: float = 10.0
+    """Gradient norm clip."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the upper-level policy and the critic."""
+    init_log_std: float = -0.5
+    """Initial log-std of the Gaussian over xi ('lifted' only)."""
+    schedule_agents: int = 1000
+    """Robots of the reference swarm the execution schedule is computed on."""
+    checkpoint_every: int = 10
+    """Updates between checkpoints."""
+    resume: bool = False
+    """Continue from <out>/checkpoints/latest.pt."""
+    progress: bool = True
+    """Show a progress bar with the live return."""
+    tensorboard: bool = True
+    """Write TensorBoard event files beside progress.csv."""
+    torch_threads: int = 1
+    """torch intra-op threads."""
+
+    def __post_init__(self) -> None:
+        positive = (
+            "total_steps",
+            "num_envs",
+            "rollout_steps",
+            "epochs",
+            "minibatches",
+            "mf_centres",
+            "rule_centres",
+            "schedule_agents",
+            "checkpoint_every",
+            "torch_threads",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "clip_coef", "mf_bandwidth", "rule_bandwidth"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.gradient not in ("agents", "lifted"):
+            raise ValueError(f"gradient must be 'agents' or 'lifted', got {self.gradient!r}")
+        if self.representation not in ("kernel", "histogram"):
+            raise ValueError(f"representation must be 'kernel' or 'histogram', got {self.representation!r}")
+        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
+            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+
+
+# -- mean-field representations ----------------------------------------------------------------
+
+
+def grid_size(budget: int, n_features: int) -> int:
+    """Centres per feature of a grid of at most ``budget`` centres over ``n_features`` features."""
+    per = int(np.floor(budget ** (1.0 / n_features) + 1e-9))
+    if per < 2:
+        raise ValueError(
+            f"a budget of {budget} centres gives fewer than 2 per feature for {n_features} features"
+        )
+    return per
+
+
+class KernelEmbedding:
+    """Kernel mean embedding of a swarm's distribution at fixed RBF centres.
+
+    Coordinates are rescaled to ``[0, 1]`` from the :class:`MeanField`'s box, so one embedding
+    serves every swarm size (the arena grows with ``N``). Per feature, ``c`` centres sit at
+    ``(k + 1/2) / c``; the kernel is a product of 1-D Gaussians of width ``bandwidth / c``, with
+    the wrapped distance on periodic features. The embedding
+
+        ``phi_b(mu) = (1/N) sum_i prod_s k_s(x_{i,s}, x_{b,s}) / phi_b(uniform)``
+
+    is permutation-invariant, linear in ``mu`` and smooth in the robots' states.
+    """
+
+    def __init__(self, periodic: np.ndarray, per_feature: int, bandwidth: float = 1.0) -> None:
+        self.periodic = np.asarray(periodic, dtype=bool)
+        self.per_feature = int(per_feature)
+        self.sigma = float(bandwidth) / self.per_feature
+        self.centres = (np.arange(self.per_feature) + 0.5) / self.per_feature
+        # Each feature's kernel averaged over a uniform coordinate: the uniform swarm's embedding.
+        fine = (np.arange(4096) + 0.5) / 4096
+        self._uniform = [self._kernel_1d(fine, p).mean(axis=0) for p in self.periodic]
+
+    @property
+    def size(self) -> int:
+        return self.per_feature ** len(self.periodic)
+
+    def _kernel_1d(self, u: np.ndarray, periodic: bool) -> np.ndarray:
+        """``(...,)`` coordinates in [0, 1] -> ``(..., c)`` kernel values at the centres."""
+        d = np.abs(u[..., None] - self.centres)
+        if periodic:
+            d = np.minimum(d, 1.0 - d)
+        return np.exp(-0.5 * (d / self.sigma) ** 2)
+
+    def __call__(self, mf: MeanField) -> np.ndarray:
+        """``(E, M)`` float32 embedding of each copy's swarm."""
+        E, N, S = mf.samples.shape
+        if S != len(self.periodic):
+            raise ValueError(f"embedding built for {len(self.periodic)} features, mean field has {S}")
+        u = (mf.samples - mf.low) / (mf.high - mf.low)
+        out = None
+        for s in range(S):
+            k = self._kernel_1d(u[..., s], self.periodic[s]) / self._uniform[s]  # (E, N, c)
+            if out is None:
+                out = k
+            else:  # outer product over features, robot by robot: (E, N, c^s, c)
+                out = np.einsum("eni,enj->enij", out, k).reshape(E, N, -1)
+        return (out.sum(axis=1) / N).astype(np.float32)
+
+
+class HistogramEmbedding:
+    """Hard histogram of the swarm on a regular grid, relative to the uniform distribution."""
+
+    def __init__(self, n_features: int, per_feature: int) -> None:
+        self.n_features = n_features
+        self.per_feature = int(per_feature)
+
+    @property
+    def size(self) -> int:
+        return self.per_feature**self.n_features
+
+    def __call__(self, mf: MeanField) -> np.ndarray:
+        return (mf.histogram(self.per_feature) * self.size).astype(np.float32)
+
+
+def make_embedding(config: dict[str, Any]) -> KernelEmbedding | HistogramEmbedding:
+    """An embedding from its plain config (as stored in policy files): ``representation``,
+    ``periodic`` (per feature), ``per_feature`` and ``bandwidth``."""
+    if config["representation"] == "kernel":
+        return KernelEmbedding(np.asarray(config["periodic"]), config["per_feature"], config["bandwidth"])
+    return HistogramEmbedding(len(config["periodic"]), config["per_feature"])
+
+
+def embedding_config(args: Args, mf: MeanField) -> dict[str, Any]:
+    return {
+        "representation": args.representation,
+        "periodic": [bool(p) for p in mf.periodic],
+        "per_feature": grid_size(args.mf_centres, len(mf.names)),
+        "bandwidth": float(args.mf_bandwidth),
+    }
+
+
+# -- the upper level ---------------------------------------------------------------------------
+
+
+class UpperLevel(nn.Module):
+    """The upper-level policy ``phi(mu) -> xi`` (mean of a Gaussian over xi) and the critic
+    ``V(phi(mu))``."""
+
+    def __init__(self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float) -> None:
+        super().__init__()
+        self.rule_shape = (rule.n_centres, rule.param_dim)
+        self.actor = mlp(embed_dim, tuple(hidden), rule.n_centres * rule.param_dim, 0.01)
+        self.critic = mlp(embed_dim, tuple(hidden), 1, 1.0)
+        self.log_std = nn.Parameter(torch.full((rule.n_centres * rule.param_dim,), float(init_log_std)))
+        self.value_norm = ValueNorm(())
+
+    def rule_mean(self, emb: torch.Tensor) -> torch.Tensor:
+        """``(B, K)`` embeddings -> ``(B, M, P)`` mean rule parameters."""
+        return self.actor(emb).reshape(*emb.shape[:-1], *self.rule_shape)
+
+    def xi_distribution(self, emb: torch.Tensor) -> Normal:
+        """The Gaussian over flattened rule parameters (the 'lifted' upper-level action)."""
+        mean = self.actor(emb)
+        return Normal(mean, self.log_std.exp().expand_as(mean))
+
+    def value(self, emb: torch.Tensor) -> torch.Tensor:
+        """Values in return units."""
+        return self.value_norm.denormalize(self.critic(emb).squeeze(-1))
+
+
+# -- the decision rule's centres ----------------------------------------------------------------
+
+
+def farthest_points(z: np.ndarray, k: int) -> np.ndarray:
+    """Indices of ``k`` rows of ``z (B, d)`` chosen by farthest-point sampling: start at the row
+    nearest the mean, then repeatedly add the row farthest from those chosen. The points cover
+    the observed region evenly, rare corners included (k-means would follow the density)."""
+    chosen = [int(np.argmin(((z - z.mean(axis=0)) ** 2).sum(-1)))]
+    dist = ((z - z[chosen[0]]) ** 2).sum(-1)
+    for _ in range(k - 1):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, ((z - z[nxt]) ** 2).sum(-1))
+    return np.asarray(chosen)
+
+
+def fit_rule(
+    obs: np.ndarray,
+    features: tuple[int, ...],
+    n_centres: int,
+    bandwidth: float,
+    action_space: spaces.Space,
+    seed: int,
+) -> RuleSpec:
+    """A :class:`RuleSpec` for observations like ``obs (B, D)``: features standardised by their
+    mean and std over ``obs``, ``n_centres`` centres by farthest-point sampling of a subsample of
+    them, RBF width ``bandwidth`` x the median distance from a centre to its nearest other one."""
+    obs = np.asarray(obs, dtype=np.float64).reshape(-1, obs.shape[-1])
+    bad = [f for f in features if not 0 <= f < obs.shape[-1]]
+    if bad or not features:
+        raise ValueError(
+            f"rule features {list(features)} must be a non-empty set of indices into observations of "
+            f"size {obs.shape[-1]} (out of range: {bad})"
+        )
+    x = obs[:, list(features)]
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std = np.where(std > 1e-6, std, 1.0)
+    z = np.unique(np.round((x - mean) / std, 6), axis=0)
+    if len(z) < n_centres:
+        raise ValueError(
+            f"the warm-up rollout gave only {len(z)} distinct observations for {n_centres} "
+            "rule centres: lower rule_centres or use more robots / steps"
+        )
+    rng = np.random.default_rng(seed)
+    if len(z) > 20_000:
+        z = z[rng.choice(len(z), 20_000, replace=False)]
+    centres = z[farthest_points(z, n_centres)]
+    d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    spacing = float(np.median(d.min(axis=1)))
+    if isinstance(action_space, spaces.Discrete):
+        kind, dim, low, high = "discrete", int(action_space.n), (), ()
+    elif isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
+        kind, dim = "continuous", int(action_space.shape[0])
+        low = tuple(float(v) for v in action_space.low)
+        high = tuple(float(v) for v in action_space.high)
+    else:
+        raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
+    return RuleSpec(
+        obs_dim=int(obs.shape[-1]),
+        features=tuple(int(f) for f in features),
+        centres=tuple(tuple(float(v) for v in row) for row in centres),
+        feature_mean=tuple(float(v) for v in mean),
+        feature_std=tuple(float(v) for v in std),
+        bandwidth=bandwidth * max(spacing, 1e-3),
+        action_kind=kind,
+        action_dim=dim,
+        action_low=low,
+        action_high=high,
+    )
+
+
+def initial_rule_parameters(rule: RuleSpec) -> torch.Tensor:
+    """``(M, P)`` offsets added to the upper level's output: zero logits (uniform actions), or a
+    zero mean and a log-std of ``log(range / 4)`` for continuous actions."""
+    xi = torch.zeros(rule.n_centres, rule.param_dim)
+    if rule.action_kind == "continuous":
+        span = torch.as_tensor(rule.action_high) - torch.as_tensor(rule.action_low)
+        xi[:, rule.action_dim :] = torch.log(span / 4.0)
+    return xi
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns."""
+
+    run_dir: Path
+    global_step: int
+    wall_time: float
+    final_return: float
+    """Mean per-robot episode return over the last 10 updates' finished episodes."""
+    curve: list[tuple[int, float, float]] = field(default_factory=list)
+    """(environment step, wall time, mean per-robot episode return) per update with episodes."""
+
+
+class MeanFieldModel(nn.Module):
+    """Everything a checkpoint restores: the upper level and the rule's base parameters."""
+
+    def __init__(self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float = -0.5) -> None:
+        super().__init__()
+        self.upper = UpperLevel(embed_dim, rule, tuple(hidden), init_log_std)
+        self.register_buffer("xi_offset", initial_rule_parameters(rule))
+
+    def rule_mean(self, emb: torch.Tensor) -> torch.Tensor:
+        return self.upper.rule_mean(emb) + self.xi_offset
+
+
+def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
+    venv = swarmzoo.make_vec(args.env, num_envs, **env_kwargs)
+    try:
+        venv.mean_field()
+    except NotImplementedError as err:
+        raise ValueError(
+            f"{args.env} has no mean-field view (task.mean_field()); mean-field control needs one: "
+            "use flocking-v0, kuramoto-v0 or aggregation-v0"
+        ) from err
+    return venv
+
+
+def _warmup_observations(venv, steps: int, seed: int) -> np.ndarray:
+    """Observations of a short rollout with uniform random actions (for the rule's centres)."""
+    from swarmzoo.agents.policies import RandomPolicy
+
+    random_policy = RandomPolicy(seed)
+    obs, _ = venv.reset(seed=seed)
+    seen = [obs]
+    for _ in range(steps):
+        obs, *_ = venv.step(random_policy.act(obs, venv.task))
+        seen.append(obs)
+    return np.concatenate([o.reshape(-1, o.shape[-1]) for o in seen])
+
+
+def _checkpoint(model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed) -> dict[str, Any]:
+    return {
+        "format": POLICY_FORMAT,
+        "algo": "mean_field_checkpoint",
+        "rule_spec": rule.to_dict(),
+        "embedding": embed_cfg,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "args": to_jsonable(args),
+        "env_id": args.env,
+        "env_kwargs": env_kwargs,
+        "global_step": global_step,
+        "update": update,
+        "elapsed": elapsed,
+        "torch_rng": torch.get_rng_state(),
+    }
+
+
+def train(args: Args) -> TrainResult:
+    """Train a Dec-POMFC policy; see the module docstring."""
+    torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(args.seed)
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "mean_field", args.seed)
+    ckpt_path = run_dir / "checkpoints" / "latest.pt"
+    venv = _make_env(args, env_kwargs, args.num_envs)
+    venv.record_final_mean_field = True
+    E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
+    key = swarmzoo.spec(args.env).id
+    obs_dim = int(venv.single_observation_space.shape[0])
+    features = args.rule_features or RULE_FEATURES.get(key, tuple(range(obs_dim)))
+    if not all(0 <= f < obs_dim for f in features):
+        raise ValueError(f"rule_features {list(features)} out of range for {args.env}'s observations of size {obs_dim}")
+
+    data = safe_load(ckpt_path) if args.resume else None
+    if data is not None:
+        rule = RuleSpec.from_dict(data["rule_spec"])
+    else:
+        warm = _warmup_observations(venv, min(venv.max_cycles, 50), args.seed)
+        rule = fit_rule(warm, features, args.rule_centres, args.rule_bandwidth, venv.single_action_space, args.seed)
+    decision = DecisionRule(rule)
+    embed_cfg = data["embedding"] if data is not None else embedding_config(args, venv.mean_field())
+    embed = make_embedding(embed_cfg)
+    K = embed.size
+    model = MeanFieldModel(K, rule, args.hidden, args.init_log_std)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
+    n_updates = max(1, args.total_steps // (E * T))
+    global_step, start_update, elapsed_before = 0, 0, 0.0
+    if data is not None:
+        model.load_state_dict(data["model"])
+        optimizer.load_state_dict(data["optimizer"])
+        torch.set_rng_state(data["torch_rng"])
+        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
+    rng = np.random.default_rng([args.seed, start_update])
+    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+    lifted = args.gradient == "lifted"
+
+    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
+    obs_np, _ = venv.reset(seed=env_seed)
+    emb = torch.as_tensor(embed(venv.mean_field()))
+    d = len(rule.features)
+    act_shape = () if rule.action_kind == "discrete" else (rule.action_dim,)
+    buf_emb = torch.zeros(T, E, K)
+    buf_z = torch.zeros(T, E, N, d) if not lifted else None
+    buf_act = torch.zeros(T, E, N, *act_shape) if not lifted else None
+    buf_logp = torch.zeros(T, E, N) if not lifted else torch.zeros(T, E)
+    buf_xi = torch.zeros(T, E, rule.n_centres * rule.param_dim) if lifted else None
+    buf_val, buf_next_val, buf_rew, buf_term, buf_done = (torch.zeros(T, E) for _ in range(5))
+
+    curve: list[tuple[int, float, float]] = []
+    recent: list[float] = []
+    t_start = time.time()
+    bar = None
+    if args.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=n_updates * E * T, initial=global_step, unit="step", dynamic_ncols=True,
+            desc=f"mean-field/{args.gradient} {args.env}",
+        )
+
+    for update in range(start_update, n_updates):
+        if args.anneal_lr:
+            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
+        episode_returns: list[float] = []
+        for t in range(T):
+            z = decision.standardise(torch.as_tensor(obs_np, dtype=torch.float32))
+            with torch.no_grad():
+                if lifted:
+                    xi_dist = model.upper.xi_distribution(emb)
+                    xi_flat = xi_dist.sample()
+                    buf_logp[t] = xi_dist.log_prob(xi_flat).sum(-1)
+                    buf_xi[t] = xi_flat
+                    xi = xi_flat.reshape(E, *model.upper.rule_shape) + model.xi_offset
+                else:
+                    xi = model.rule_mean(emb)
+                dist = decision.distribution(xi, z)
+                action = dist.sample()
+                if not lifted:
+                    buf_logp[t] = decision.log_prob(dist, action)
+                    buf_z[t], buf_act[t] = z, action
+                buf_val[t] = model.upper.value(emb)
+            buf_emb[t] = emb
+            obs_np, rew, term, trunc, infos = venv.step(decision.to_env(action))
+            buf_rew[t] = torch.as_tensor(rew.mean(axis=1), dtype=torch.float32)
+            buf_term[t] = torch.as_tensor(term.all(axis=1), dtype=torch.float32)
+            finished = infos["_final_obs"]
+            buf_done[t] = torch.as_tensor(finished, dtype=torch.float32)
+            if finished.any():
+                ids = np.flatnonzero(finished)
+                final_mf = infos["final_mean_field"]
+                sub = MeanField(final_mf.samples[ids], final_mf.names, final_mf.low, final_mf.high, final_mf.periodic)
+                with torch.no_grad():
+                    buf_next_val[t, ids] = model.upper.value(torch.as_tensor(embed(sub)))
+                episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
+            emb = torch.as_tensor(embed(venv.mean_field()))
+            global_step += E
+        with torch.no_grad():
+            last_value = model.upper.value(emb)
+        within = torch.cat([buf_val[1:], last_value[None]])
+        buf_next_val = torch.where(buf_done.bool(), buf_next_val, within)
+        advantages, returns = compute_gae(
+            buf_rew, buf_val, buf_next_val, buf_term, buf_done, args.gamma, args.gae_lambda
+        )
+        buf_next_val = torch.zeros(T, E)
+
+        # ---- update: samples are swarm steps (T x E); 'agents' scores every robot in them ----------
+        b_emb = buf_emb.reshape(T * E, K)
+        b_adv, b_ret, b_val = advantages.reshape(-1), returns.reshape(-1), buf_val.reshape(-1)
+        model.upper.value_norm.update(b_ret)
+        b_target = model.upper.value_norm.normalize(b_ret)
+        b_val_old = model.upper.value_norm.normalize(b_val)
+        b_logp = buf_logp.reshape(T * E, *buf_logp.shape[2:])
+        if lifted:
+            b_xi = buf_xi.reshape(T * E, -1)
+        else:
+            b_z = buf_z.reshape(T * E, N, d)
+            b_act = buf_act.reshape(T * E, N, *act_shape)
+        stats: dict[str, list[float]] = {k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")}
+        for _ in range(args.epochs):
+            for idx in minibatch_indices(T * E, args.minibatches, rng):
+                e_mb = b_emb[idx]
+                adv = b_adv[idx]
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(idx) > 1 else adv
+                if lifted:
+                    xi_dist = model.upper.xi_distribution(e_mb)
+                    logp = xi_dist.log_prob(b_xi[idx]).sum(-1)
+                    entropy = xi_dist.entropy().sum(-1).mean()
+                    adv_b = adv
+                else:
+                    dist = decision.distribution(model.rule_mean(e_mb), b_z[idx])
+                    logp = decision.log_prob(dist, b_act[idx])  # (B, N)
+                    entropy = decision.entropy(dist).mean()
+                    adv_b = adv[:, None]
+                log_ratio = logp - b_logp[idx]
+                ratio = log_ratio.exp()
+                policy_loss = -torch.min(
+                    ratio * adv_b, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * adv_b
+                ).mean()
+                v = model.upper.critic(e_mb).squeeze(-1)
+                v_loss = (v - b_target[idx]) ** 2
+                v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-0.2, 0.2)
+                value_loss = 0.5 * torch.max(v_loss, (v_clipped - b_target[idx]) ** 2).mean()
+                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                with torch.no_grad():
+                    stats["policy_loss"].append(policy_loss.item())
+                    stats["value_loss"].append(value_loss.item())
+                    stats["entropy"].append(entropy.item())
+                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
+                    stats["clipfrac"].append(((ratio - 1).abs() > args.clip_coef).float().mean().item())
+
+        wall = elapsed_before + time.time() - t_start
+        scalars = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}
+        scalars["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
+        scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
+        if episode_returns:
+            mean_ret = float(np.mean(episode_returns))
+            scalars["charts/episode_return"] = mean_ret
+            scalars["charts/episodes"] = len(episode_returns)
+            curve.append((global_step, wall, mean_ret))
+            recent = (recent + [mean_ret])[-10:]
+        logger.log(global_step, wall, scalars)
+        if bar is not None:
+            bar.update(E * T)
+            if recent:
+                bar.set_postfix(ret=f"{recent[-1]:.3f}")
+        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
+            atomic_torch_save(
+                _checkpoint(model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update + 1, wall), ckpt_path
+            )
+    if bar is not None:
+        bar.close()
+    logger.close()
+    venv.close()
+    schedule = compute_schedule(model, decision, embed, args, env_kwargs)
+    save_mean_field_policy(run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step)
+    return TrainResult(
+        run_dir=run_dir,
+        global_step=global_step,
+        wall_time=elapsed_before + time.time() - t_start,
+        final_return=float(np.mean(recent)) if recent else float("nan"),
+        curve=curve,
+    )
+
+
+# -- execution ----------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def compute_schedule(model: MeanFieldModel, decision: DecisionRule, embed, args: Args, env_kwargs) -> torch.Tensor:
+    """``(T, M, P)`` rules ``xi_t`` along one episode of a reference swarm of
+    ``args.schedule_agents`` robots driven by the upper level's mean rule, the robots taking its
+    most likely actions (as :class:`MeanFieldPolicy` does by default): the time-indexed schedule
+    robots execute."""
+    kwargs = dict(env_kwargs, n_agents=args.schedule_agents)
+    venv = swarmzoo.make_vec(args.env, 1, **kwargs)
+    obs, _ = venv.reset(seed=int(np.random.SeedSequence([args.seed, 12345]).generate_state(1)[0]))
+    rules = []
+    for _ in range(venv.max_cycles):
+        xi = model.rule_mean(torch.as_tensor(embed(venv.mean_field())))
+        rules.append(xi[0])
+        dist = decision.distribution(xi, decision.standardise(torch.as_tensor(obs, dtype=torch.float32)))
+        obs, *_ = venv.step(decision.to_env(decision.mode(dist)))
+    venv.close()
+    return torch.stack(rules)
+
+
+def save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwargs, global_step) -> None:
+    """A self-contained policy file: the rule, its schedule (decentralised execution) and the
+    upper level (closed-loop execution); plain tensors and values only."""
+    atomic_torch_save(
+        {
+            "format": POLICY_FORMAT,
+            "algo": "mean_field",
+            "rule_spec": rule.to_dict(),
+            "schedule": schedule.clone(),
+            "model": model.state_dict(),
+            "embedding": embed_cfg,
+            "hidden": list(args.hidden),
+            "args": to_jsonable(args),
+            "env_id": args.env,
+            "env_kwargs": dict(env_kwargs),
+            "global_step": global_step,
+        },
+        path,
+    )
+
+
+class ClosedLoopPolicy:
+    """Centralised execution, for comparison: each step ``xi_t`` is recomputed from the live
+    ``mu_t`` (``task.mean_field()``), then every robot applies it to its own observation."""
+
+    def __init__(self, path: str | Path, deterministic: bool = True, seed: int | None = None) -> None:
+        path = Path(path)
+        data = safe_load(path / "policy.pt" if path.is_dir() else path)
+        if data.get("algo") != "mean_field":
+            raise ValueError(f"{path} is not a mean-field policy file")
+        rule = RuleSpec.from_dict(data["rule_spec"])
+        self.embed = make_embedding(data["embedding"])
+        self.model = MeanFieldModel(self.embed.size, rule, tuple(data["hidden"]))
+        self.model.load_state_dict(data["model"])
+        self.inner = MeanFieldPolicy(DecisionRule(rule), data["schedule"], deterministic, seed)
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, task: Any) -> np.ndarray:
+        xi = self.model.rule_mean(torch.as_tensor(self.embed(task.mean_field())))
+        self.inner.schedule = xi  # copy e's "time step" e picks its own rule
+        return self.inner.act(obs, _Clock(np.arange(len(xi))))
+
+
+class _Clock:
+    def __init__(self, steps: np.ndarray) -> None:
+        self.steps = steps
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    """CLI: ``swarmzoo train mean-field --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
+    import tyro
+
+    args = tyro.cli(Args, args=argv, prog="swarmzoo train mean-field", description=__doc__.split("\n\n")[0])
+    result = train(args)
+    print(
+        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
+        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
+    )
+    return result

@@ -77,7 +77,7 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         return load_policy(path)[0]
     path = policy_file(name)
     if path.suffix == ".pt" or path.exists():
-        policy, meta = load_policy(path)
+        policy, meta = load_policy(path, seed=seed)
         trained_on = meta.get("env_id")
         if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
             raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")

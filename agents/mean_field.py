@@ -22,7 +22,8 @@ rule for every robot, at any swarm size.
 **time-indexed schedule** ``xi_0, ..., xi_{T-1}`` of rules, computed once before deployment by
 the trainer from the upper-level policy on the deterministic mean-field trajectory (the swarm's
 distribution is deterministic in the limit, so the rule at time ``t`` needs no live global
-information). Past ``T`` the last rule is kept. Nothing else is read: not the other robots'
+information; in practice the schedule is one rollout of a 1,000-robot swarm, which approximates
+that limit). Past ``T`` the last rule is kept. Nothing else is read: not the other robots'
 states, not the swarm's distribution.
 """
 
@@ -73,7 +74,9 @@ class RuleSpec:
             raise ValueError("a decision rule must read at least one observation feature")
         bad = [f for f in self.features if not 0 <= f < self.obs_dim]
         if bad:
-            raise ValueError(f"observation features {bad} out of range for observations of size {self.obs_dim}")
+            raise ValueError(
+                f"observation features {bad} out of range for observations of size {self.obs_dim}"
+            )
         if any(len(c) != d for c in self.centres) or not self.centres:
             raise ValueError(f"centres must be a non-empty (M, {d}) table")
         if len(self.feature_mean) != d or len(self.feature_std) != d or min(self.feature_std) <= 0:
@@ -126,7 +129,9 @@ class DecisionRule:
     def standardise(self, obs: torch.Tensor) -> torch.Tensor:
         """``(..., D)`` observations -> ``(..., d)`` standardised features the rule reads."""
         if obs.shape[-1] != self.spec.obs_dim:
-            raise ValueError(f"the rule expects observations of size {self.spec.obs_dim}, got {obs.shape[-1]}")
+            raise ValueError(
+                f"the rule expects observations of size {self.spec.obs_dim}, got {obs.shape[-1]}"
+            )
         return (obs.index_select(-1, self.features) - self.mean) / self.std
 
     def weights(self, z: torch.Tensor) -> torch.Tensor:
@@ -138,7 +143,8 @@ class DecisionRule:
         """Interpolated rule parameters ``(..., N, P)`` of robots with features ``z (..., N, d)``."""
         if xi.shape[-2:] != (self.spec.n_centres, self.spec.param_dim):
             raise ValueError(
-                f"rule parameters must end in ({self.spec.n_centres}, {self.spec.param_dim}), got {tuple(xi.shape)}"
+                f"rule parameters must end in ({self.spec.n_centres}, {self.spec.param_dim}), "
+                f"got {tuple(xi.shape)}"
             )
         return self.weights(z) @ xi
 
@@ -189,7 +195,9 @@ class MeanFieldPolicy:
     ) -> None:
         schedule = torch.as_tensor(schedule, dtype=torch.float32)
         if schedule.ndim != 3 or schedule.shape[0] < 1:
-            raise ValueError(f"schedule must be a non-empty (T, M, P) tensor, got shape {tuple(schedule.shape)}")
+            raise ValueError(
+                f"schedule must be a non-empty (T, M, P) tensor, got shape {tuple(schedule.shape)}"
+            )
         rule.parameters_at(schedule[0], torch.zeros(1, len(rule.spec.features)))  # shape check
         self.rule = rule
         self.schedule = schedule
@@ -213,7 +221,14 @@ class MeanFieldPolicy:
     def act(self, obs: np.ndarray, task: Any) -> np.ndarray:
         obs = np.asarray(obs)
         clock = np.broadcast_to(np.asarray(task.steps), obs.shape[:1])
-        dist = self.distribution(obs, clock)
+        return self.act_with_rules(obs, self.rules_at(clock))
+
+    @torch.no_grad()
+    def act_with_rules(self, obs: np.ndarray, xi: torch.Tensor) -> np.ndarray:
+        """Actions ``(E, N[, A])`` of robots applying the rules ``xi (E, M, P)`` (copy ``e``'s
+        robots apply ``xi[e]``) to their own observations."""
+        z = self.rule.standardise(torch.as_tensor(np.asarray(obs), dtype=torch.float32))
+        dist = self.rule.distribution(xi, z)
         if self.deterministic:
             action = self.rule.mode(dist)
         elif self.rule.spec.action_kind == "discrete":
@@ -225,7 +240,9 @@ class MeanFieldPolicy:
         return self.rule.to_env(action)
 
 
-def load_mean_field_policy(data: dict[str, Any], deterministic: bool = True, seed: int | None = None) -> MeanFieldPolicy:
+def load_mean_field_policy(
+    data: dict[str, Any], deterministic: bool = True, seed: int | None = None
+) -> MeanFieldPolicy:
     """The decentralised policy of a mean-field policy file (already read with ``safe_load``)."""
     rule = DecisionRule(RuleSpec.from_dict(data["rule_spec"]))
     return MeanFieldPolicy(rule, data["schedule"], deterministic=deterministic, seed=seed)

@@ -244,17 +244,24 @@ def save_policy(
     )
 
 
-def load_policy(path: str | Path, deterministic: bool = True) -> tuple[Any, dict[str, Any]]:
-    """A policy file (or a training checkpoint) as ``(policy, metadata)``: an
+def load_policy(
+    path: str | Path, deterministic: bool = True, seed: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """A policy file (or a CTDE training checkpoint) as ``(policy, metadata)``: an
     :class:`ActorPolicy` (CTDE), or a :class:`~swarmzoo.agents.mean_field.MeanFieldPolicy` for a
     mean-field file (``algo == "mean_field"``). ``deterministic`` takes the most likely action
-    instead of sampling."""
+    instead of sampling; ``seed`` seeds a mean-field policy's sampling."""
     data = safe_load(path)
     if data.get("algo") == "mean_field":
         from swarmzoo.agents.mean_field import load_mean_field_policy
 
         meta = {k: v for k, v in data.items() if k not in ("schedule", "model", "optimizer")}
-        return load_mean_field_policy(data, deterministic=deterministic), meta
+        return load_mean_field_policy(data, deterministic=deterministic, seed=seed), meta
+    if data.get("algo") == "mean_field_checkpoint":
+        raise ValueError(
+            f"{path} is a mean-field training checkpoint, which holds no execution schedule: use the "
+            "run's policy.pt (written when training ends; resume with --resume to finish it)"
+        )
     spec_dict = dict(data["actor_spec"])
     for key in ("action_low", "action_high", "hidden"):
         spec_dict[key] = tuple(spec_dict[key])

@@ -30,7 +30,7 @@ Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradien
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +53,13 @@ from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
 from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
+from swarmzoo.algorithms.common.ppo import (
+    TrainResult,
+    clipped_policy_loss,
+    clipped_value_loss,
+    next_values,
+    normalize_advantages,
+)
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
 
 
@@ -140,19 +147,6 @@ class Args:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
-
-
-@dataclass
-class TrainResult:
-    """What ``train`` returns."""
-
-    run_dir: Path
-    global_step: int
-    wall_time: float
-    final_return: float
-    """Mean per-robot episode return over the last 10 updates' finished episodes."""
-    curve: list[tuple[int, float, float]] = field(default_factory=list)
-    """(environment step, wall time, mean per-robot episode return) per update with episodes."""
 
 
 class CTDEModel(nn.Module):
@@ -314,10 +308,7 @@ def train(args: Args) -> TrainResult:
             global_step += E
         with torch.no_grad():
             last_value = model.value(model.critic_input(obs, state))
-        # next_values[t] = V(o_{t+1}) within an episode; rows where the copy reset keep V(final).
-        within = torch.cat([buf_val[1:], last_value[None]])
-        reset_rows = buf_done.bool()
-        buf_next_val = torch.where(reset_rows, buf_next_val, within)
+        buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
         advantages, returns = compute_gae(
             buf_rew, buf_val, buf_next_val, buf_term, buf_done, args.gamma, args.gae_lambda
         )
@@ -353,19 +344,10 @@ def train(args: Args) -> TrainResult:
                 dist = model.actor.distribution(x)
                 logp = model.actor.log_prob(dist, b_act[idx])
                 entropy = model.actor.entropy(dist).mean()
-                log_ratio = logp - b_logp[idx]
-                ratio = log_ratio.exp()
-                adv = b_adv[idx]
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(idx) > 1 else adv
-                policy_loss = -torch.min(
-                    ratio * adv, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * adv
-                ).mean()
+                adv = normalize_advantages(b_adv[idx])
+                policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx], adv, args.clip_coef)
                 v = model.critic(b_cin[idx])
-                v_loss = (v - b_target[idx]) ** 2
-                if args.value_clip > 0:
-                    v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-args.value_clip, args.value_clip)
-                    v_loss = torch.max(v_loss, (v_clipped - b_target[idx]) ** 2)
-                value_loss = 0.5 * v_loss.mean()
+                value_loss = clipped_value_loss(v, b_target[idx], b_val_old[idx], args.value_clip)
                 loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
                 optimizer.zero_grad()
                 loss.backward()
@@ -375,8 +357,8 @@ def train(args: Args) -> TrainResult:
                     stats["policy_loss"].append(policy_loss.item())
                     stats["value_loss"].append(value_loss.item())
                     stats["entropy"].append(entropy.item())
-                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
-                    stats["clipfrac"].append(((ratio - 1).abs() > args.clip_coef).float().mean().item())
+                    for key, value in ratio_stats.items():
+                        stats[key].append(value)
 
         # ---- log and checkpoint -------------------------------------------------------------
         wall = elapsed_before + time.time() - t_start

@@ -29,7 +29,8 @@ the env steps. Two policy gradients (``--gradient``):
   and the gradient flows through the robots' log-likelihoods ``sum_i log pi_xi(u_i | y_i)``
   (per-robot PPO ratios, one shared advantage per swarm step). For a rule parameterised by
   ``xi`` it is the gradient of the same objective, estimated from ``N`` samples per step instead
-  of one, so it needs far fewer env steps (measured in ``benchmarks/mean_field``).
+  of one, so it needs far fewer env steps (measured by ``benchmarks/mean_field_scaling.py``,
+  section ``mean_field_gradients`` of ``benchmarks/RESULTS.md``).
 
 The critic is ``V(phi(mu_t))`` on the lifted state, with GAE and bootstrapping on truncation.
 
@@ -47,7 +48,7 @@ recomputes ``xi_t`` from the live ``mu_t`` (centralised, for comparison).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,12 +59,19 @@ from torch import nn
 from torch.distributions import Normal
 
 import swarmzoo
-from swarmzoo.agents.mean_field import DecisionRule, MeanFieldPolicy, RuleSpec
+from swarmzoo.agents.mean_field import LOG_STD_RANGE, DecisionRule, MeanFieldPolicy, RuleSpec
 from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, mlp, safe_load
 from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
 from swarmzoo.algorithms.common.normalization import ValueNorm
+from swarmzoo.algorithms.common.ppo import (
+    TrainResult,
+    clipped_policy_loss,
+    clipped_value_loss,
+    next_values,
+    normalize_advantages,
+)
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.envs.core.collective import MeanField
 
@@ -132,14 +140,17 @@ class Args:
     """Entropy bonus (of the robots' rule with 'agents', of the Gaussian over xi with 'lifted')."""
     vf_coef: float = 1.0
     """Weight of the value loss."""
+    value_clip: float = 0.2
+    """Clip of the value update around the old value (0 turns it off)."""
     max_grad_norm: float = 10.0
     """Gradient norm clip."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the upper-level policy and the critic."""
     init_log_std: float = -0.5
-    """Initial log-std of the Gaussian over xi ('lifted' only)."""
+    """Initial log-std of the Gaussian over xi ('lifted' only; 'agents' does not sample xi)."""
     schedule_agents: int = 1000
-    """Robots of the reference swarm the execution schedule is computed on."""
+    """Robots of the reference swarm the execution schedule is computed on (at the training
+    density; the training swarm itself when env_kwargs fix the arena size)."""
     checkpoint_every: int = 10
     """Updates between checkpoints."""
     resume: bool = False
@@ -176,6 +187,30 @@ class Args:
             raise ValueError(f"representation must be 'kernel' or 'histogram', got {self.representation!r}")
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        if self.minibatches > self.num_envs * self.rollout_steps:
+            raise ValueError(
+                f"minibatches={self.minibatches} exceeds the num_envs x rollout_steps = "
+                f"{self.num_envs * self.rollout_steps} swarm steps of a rollout"
+            )
+        if self.rule_features is not None and len(self.rule_features) == 0:
+            raise ValueError("rule_features must name at least one observation entry (or be left unset)")
+
+
+# Args that fix what a checkpoint's networks are; a resumed run must keep them.
+STRUCTURAL = (
+    "env",
+    "env_kwargs",
+    "gradient",
+    "representation",
+    "mf_centres",
+    "mf_bandwidth",
+    "rule_centres",
+    "rule_bandwidth",
+    "rule_features",
+    "hidden",
+    "num_envs",
+    "rollout_steps",
+)
 
 
 # -- mean-field representations ----------------------------------------------------------------
@@ -186,7 +221,8 @@ def grid_size(budget: int, n_features: int) -> int:
     per = int(np.floor(budget ** (1.0 / n_features) + 1e-9))
     if per < 2:
         raise ValueError(
-            f"a budget of {budget} centres gives fewer than 2 per feature for {n_features} features"
+            f"mf_centres={budget} gives fewer than 2 centres per feature for a mean field of "
+            f"{n_features} features: use at least {2**n_features}"
         )
     return per
 
@@ -208,6 +244,10 @@ class KernelEmbedding:
         self.periodic = np.asarray(periodic, dtype=bool)
         self.per_feature = int(per_feature)
         self.sigma = float(bandwidth) / self.per_feature
+        if not bandwidth >= 0.05:
+            raise ValueError(
+                f"mf_bandwidth={bandwidth} must be >= 0.05 grid spacings (narrower kernels miss most robots)"
+            )
         self.centres = (np.arange(self.per_feature) + 0.5) / self.per_feature
         # Each feature's kernel averaged over a uniform coordinate: the uniform swarm's embedding.
         fine = (np.arange(4096) + 0.5) / 4096
@@ -225,19 +265,20 @@ class KernelEmbedding:
         return np.exp(-0.5 * (d / self.sigma) ** 2)
 
     def __call__(self, mf: MeanField) -> np.ndarray:
-        """``(E, M)`` float32 embedding of each copy's swarm."""
+        """``(E, M)`` float32 embedding of each copy's swarm. A robot outside the box on a
+        non-periodic feature (an open arena, a heavy-tailed frequency) counts at the box's edge,
+        as in the histogram."""
         E, N, S = mf.samples.shape
         if S != len(self.periodic):
             raise ValueError(f"embedding built for {len(self.periodic)} features, mean field has {S}")
         u = (mf.samples - mf.low) / (mf.high - mf.low)
-        out = None
-        for s in range(S):
-            k = self._kernel_1d(u[..., s], self.periodic[s]) / self._uniform[s]  # (E, N, c)
-            if out is None:
-                out = k
-            else:  # outer product over features, robot by robot: (E, N, c^s, c)
-                out = np.einsum("eni,enj->enij", out, k).reshape(E, N, -1)
-        return (out.sum(axis=1) / N).astype(np.float32)
+        u = np.where(self.periodic, np.mod(u, 1.0), np.clip(u, 0.0, 1.0))
+        kernels = [self._kernel_1d(u[..., s], self.periodic[s]) / self._uniform[s] for s in range(S)]
+        # sum_i prod_s k_s[i, b_s]: one contraction over robots, never an (E, N, c^S) array.
+        letters = "abcdefghijklmnopqrstuvwxyz"[:S]
+        spec = ",".join(f"en{a}" for a in letters) + f"->e{letters}"
+        out = np.einsum(spec, *kernels, optimize=True).reshape(E, -1)
+        return (out / N).astype(np.float32)
 
 
 class HistogramEmbedding:
@@ -252,6 +293,10 @@ class HistogramEmbedding:
         return self.per_feature**self.n_features
 
     def __call__(self, mf: MeanField) -> np.ndarray:
+        if mf.samples.shape[-1] != self.n_features:
+            raise ValueError(
+                f"histogram built for {self.n_features} features, mean field has {mf.samples.shape[-1]}"
+            )
         return (mf.histogram(self.per_feature) * self.size).astype(np.float32)
 
 
@@ -260,7 +305,9 @@ def make_embedding(config: dict[str, Any]) -> KernelEmbedding | HistogramEmbeddi
     ``periodic`` (per feature), ``per_feature`` and ``bandwidth``."""
     if config["representation"] == "kernel":
         return KernelEmbedding(np.asarray(config["periodic"]), config["per_feature"], config["bandwidth"])
-    return HistogramEmbedding(len(config["periodic"]), config["per_feature"])
+    if config["representation"] == "histogram":
+        return HistogramEmbedding(len(config["periodic"]), config["per_feature"])
+    raise ValueError(f"unknown mean-field representation {config['representation']!r}: kernel or histogram")
 
 
 def embedding_config(args: Args, mf: MeanField) -> dict[str, Any]:
@@ -294,7 +341,7 @@ class UpperLevel(nn.Module):
     def xi_distribution(self, emb: torch.Tensor) -> Normal:
         """The Gaussian over flattened rule parameters (the 'lifted' upper-level action)."""
         mean = self.actor(emb)
-        return Normal(mean, self.log_std.exp().expand_as(mean))
+        return Normal(mean, self.log_std.clamp(*LOG_STD_RANGE).exp().expand_as(mean))
 
     def value(self, emb: torch.Tensor) -> torch.Tensor:
         """Values in return units."""
@@ -318,24 +365,25 @@ def farthest_points(z: np.ndarray, k: int) -> np.ndarray:
 
 
 def fit_rule(
-    obs: np.ndarray,
+    x: np.ndarray,
     features: tuple[int, ...],
+    obs_dim: int,
     n_centres: int,
     bandwidth: float,
     action_space: spaces.Space,
     seed: int,
 ) -> RuleSpec:
-    """A :class:`RuleSpec` for observations like ``obs (B, D)``: features standardised by their
-    mean and std over ``obs``, ``n_centres`` centres by farthest-point sampling of a subsample of
-    them, RBF width ``bandwidth`` x the median distance from a centre to its nearest other one."""
-    obs = np.asarray(obs, dtype=np.float64).reshape(-1, obs.shape[-1])
-    bad = [f for f in features if not 0 <= f < obs.shape[-1]]
+    """A :class:`RuleSpec` reading observation entries ``features`` (of ``obs_dim``), fitted to
+    samples ``x (B, len(features))`` of them: features standardised by their mean and std over
+    ``x``, ``n_centres`` centres by farthest-point sampling, RBF width ``bandwidth`` x the median
+    distance from a centre to its nearest other one."""
+    bad = [f for f in features if not 0 <= f < obs_dim]
     if bad or not features:
         raise ValueError(
             f"rule features {list(features)} must be a non-empty set of indices into observations of "
-            f"size {obs.shape[-1]} (out of range: {bad})"
+            f"size {obs_dim} (out of range: {bad})"
         )
-    x = obs[:, list(features)]
+    x = np.asarray(x, dtype=np.float64).reshape(-1, len(features))
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std = np.where(std > 1e-6, std, 1.0)
@@ -361,7 +409,7 @@ def fit_rule(
     else:
         raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
     return RuleSpec(
-        obs_dim=int(obs.shape[-1]),
+        obs_dim=int(obs_dim),
         features=tuple(int(f) for f in features),
         centres=tuple(tuple(float(v) for v in row) for row in centres),
         feature_mean=tuple(float(v) for v in mean),
@@ -387,23 +435,12 @@ def initial_rule_parameters(rule: RuleSpec) -> torch.Tensor:
 # -- training -----------------------------------------------------------------------------------
 
 
-@dataclass
-class TrainResult:
-    """What ``train`` returns."""
-
-    run_dir: Path
-    global_step: int
-    wall_time: float
-    final_return: float
-    """Mean per-robot episode return over the last 10 updates' finished episodes."""
-    curve: list[tuple[int, float, float]] = field(default_factory=list)
-    """(environment step, wall time, mean per-robot episode return) per update with episodes."""
-
-
 class MeanFieldModel(nn.Module):
     """Everything a checkpoint restores: the upper level and the rule's base parameters."""
 
-    def __init__(self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float = -0.5) -> None:
+    def __init__(
+        self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float = -0.5
+    ) -> None:
         super().__init__()
         self.upper = UpperLevel(embed_dim, rule, tuple(hidden), init_log_std)
         self.register_buffer("xi_offset", initial_rule_parameters(rule))
@@ -424,20 +461,47 @@ def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
     return venv
 
 
-def _warmup_observations(venv, steps: int, seed: int) -> np.ndarray:
-    """Observations of a short rollout with uniform random actions (for the rule's centres)."""
+def _warmup_features(
+    venv, steps: int, seed: int, features: tuple[int, ...], keep: int = 20_000
+) -> np.ndarray:
+    """The rule's observation features over a short rollout with uniform random actions (at most
+    ``keep`` rows per step, subsampled), to place the rule's centres."""
     from swarmzoo.agents.policies import RandomPolicy
 
+    rng = np.random.default_rng(seed)
     random_policy = RandomPolicy(seed)
     obs, _ = venv.reset(seed=seed)
-    seen = [obs]
-    for _ in range(steps):
-        obs, *_ = venv.step(random_policy.act(obs, venv.task))
-        seen.append(obs)
-    return np.concatenate([o.reshape(-1, o.shape[-1]) for o in seen])
+    seen = []
+    for step in range(steps + 1):
+        x = obs[..., list(features)].reshape(-1, len(features))
+        seen.append(x if len(x) <= keep else x[rng.choice(len(x), keep, replace=False)])
+        if step < steps:
+            obs, *_ = venv.step(random_policy.act(obs, venv.task))
+    return np.concatenate(seen)
 
 
-def _checkpoint(model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed) -> dict[str, Any]:
+def _schedule_env_kwargs(args: Args, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The reference swarm of the schedule: ``schedule_agents`` robots at the training density,
+    or the training swarm itself when the arena size is fixed (more robots would crowd it)."""
+    if "arena_width" in env_kwargs or "arena_height" in env_kwargs:
+        return dict(env_kwargs)
+    return dict(env_kwargs, n_agents=args.schedule_agents)
+
+
+def _check_resume(data: dict[str, Any], args: Args) -> None:
+    if data.get("algo") != "mean_field_checkpoint":
+        raise ValueError("the checkpoint to resume is not a mean-field training checkpoint")
+    saved = data["args"]
+    now = to_jsonable(args)
+    changed = [k for k in STRUCTURAL if saved.get(k) != now.get(k)]
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed)
+        raise ValueError(f"resume with the checkpoint's own arguments; changed: {diffs}")
+
+
+def _checkpoint(
+    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed
+) -> dict[str, Any]:
     return {
         "format": POLICY_FORMAT,
         "algo": "mean_field_checkpoint",
@@ -462,24 +526,37 @@ def train(args: Args) -> TrainResult:
     env_kwargs = parse_env_kwargs(args.env_kwargs)
     run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "mean_field", args.seed)
     ckpt_path = run_dir / "checkpoints" / "latest.pt"
+    data = safe_load(ckpt_path) if args.resume else None
+    if data is not None:
+        _check_resume(data, args)
     venv = _make_env(args, env_kwargs, args.num_envs)
     venv.record_final_mean_field = True
+    _make_env(args, _schedule_env_kwargs(args, env_kwargs), 1).close()  # fail now, not after training
     E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
     key = swarmzoo.spec(args.env).id
     obs_dim = int(venv.single_observation_space.shape[0])
     features = args.rule_features or RULE_FEATURES.get(key, tuple(range(obs_dim)))
     if not all(0 <= f < obs_dim for f in features):
-        raise ValueError(f"rule_features {list(features)} out of range for {args.env}'s observations of size {obs_dim}")
-
-    data = safe_load(ckpt_path) if args.resume else None
+        raise ValueError(
+            f"rule_features {list(features)} out of range for {args.env}'s observations of size {obs_dim}"
+        )
+    embed_cfg = data["embedding"] if data is not None else embedding_config(args, venv.mean_field())
+    embed = make_embedding(embed_cfg)
     if data is not None:
         rule = RuleSpec.from_dict(data["rule_spec"])
     else:
-        warm = _warmup_observations(venv, min(venv.max_cycles, 50), args.seed)
-        rule = fit_rule(warm, features, args.rule_centres, args.rule_bandwidth, venv.single_action_space, args.seed)
+        warm_seed = int(np.random.SeedSequence([args.seed, 7]).generate_state(1)[0])
+        warm = _warmup_features(venv, min(venv.max_cycles, 50), warm_seed, features)
+        rule = fit_rule(
+            warm,
+            features,
+            obs_dim,
+            args.rule_centres,
+            args.rule_bandwidth,
+            venv.single_action_space,
+            args.seed,
+        )
     decision = DecisionRule(rule)
-    embed_cfg = data["embedding"] if data is not None else embedding_config(args, venv.mean_field())
-    embed = make_embedding(embed_cfg)
     K = embed.size
     model = MeanFieldModel(K, rule, args.hidden, args.init_log_std)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
@@ -514,7 +591,10 @@ def train(args: Args) -> TrainResult:
         from tqdm import tqdm
 
         bar = tqdm(
-            total=n_updates * E * T, initial=global_step, unit="step", dynamic_ncols=True,
+            total=n_updates * E * T,
+            initial=global_step,
+            unit="step",
+            dynamic_ncols=True,
             desc=f"mean-field/{args.gradient} {args.env}",
         )
 
@@ -541,14 +621,21 @@ def train(args: Args) -> TrainResult:
                 buf_val[t] = model.upper.value(emb)
             buf_emb[t] = emb
             obs_np, rew, term, trunc, infos = venv.step(decision.to_env(action))
+            finished = infos["_final_obs"]
+            if (term.any(axis=1) & ~finished).any():
+                raise ValueError(
+                    f"robots of {args.env} terminate one by one; mean-field training needs every robot "
+                    "of a copy to stay until its episode ends"
+                )
             buf_rew[t] = torch.as_tensor(rew.mean(axis=1), dtype=torch.float32)
             buf_term[t] = torch.as_tensor(term.all(axis=1), dtype=torch.float32)
-            finished = infos["_final_obs"]
             buf_done[t] = torch.as_tensor(finished, dtype=torch.float32)
             if finished.any():
                 ids = np.flatnonzero(finished)
                 final_mf = infos["final_mean_field"]
-                sub = MeanField(final_mf.samples[ids], final_mf.names, final_mf.low, final_mf.high, final_mf.periodic)
+                sub = MeanField(
+                    final_mf.samples[ids], final_mf.names, final_mf.low, final_mf.high, final_mf.periodic
+                )
                 with torch.no_grad():
                     buf_next_val[t, ids] = model.upper.value(torch.as_tensor(embed(sub)))
                 episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
@@ -556,8 +643,7 @@ def train(args: Args) -> TrainResult:
             global_step += E
         with torch.no_grad():
             last_value = model.upper.value(emb)
-        within = torch.cat([buf_val[1:], last_value[None]])
-        buf_next_val = torch.where(buf_done.bool(), buf_next_val, within)
+        buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
         advantages, returns = compute_gae(
             buf_rew, buf_val, buf_next_val, buf_term, buf_done, args.gamma, args.gae_lambda
         )
@@ -575,12 +661,13 @@ def train(args: Args) -> TrainResult:
         else:
             b_z = buf_z.reshape(T * E, N, d)
             b_act = buf_act.reshape(T * E, N, *act_shape)
-        stats: dict[str, list[float]] = {k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")}
+        stats: dict[str, list[float]] = {
+            k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
+        }
         for _ in range(args.epochs):
             for idx in minibatch_indices(T * E, args.minibatches, rng):
                 e_mb = b_emb[idx]
-                adv = b_adv[idx]
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(idx) > 1 else adv
+                adv = normalize_advantages(b_adv[idx])
                 if lifted:
                     xi_dist = model.upper.xi_distribution(e_mb)
                     logp = xi_dist.log_prob(b_xi[idx]).sum(-1)
@@ -590,16 +677,10 @@ def train(args: Args) -> TrainResult:
                     dist = decision.distribution(model.rule_mean(e_mb), b_z[idx])
                     logp = decision.log_prob(dist, b_act[idx])  # (B, N)
                     entropy = decision.entropy(dist).mean()
-                    adv_b = adv[:, None]
-                log_ratio = logp - b_logp[idx]
-                ratio = log_ratio.exp()
-                policy_loss = -torch.min(
-                    ratio * adv_b, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * adv_b
-                ).mean()
+                    adv_b = adv[:, None]  # one advantage per swarm step, shared by its robots
+                policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx], adv_b, args.clip_coef)
                 v = model.upper.critic(e_mb).squeeze(-1)
-                v_loss = (v - b_target[idx]) ** 2
-                v_clipped = b_val_old[idx] + (v - b_val_old[idx]).clamp(-0.2, 0.2)
-                value_loss = 0.5 * torch.max(v_loss, (v_clipped - b_target[idx]) ** 2).mean()
+                value_loss = clipped_value_loss(v, b_target[idx], b_val_old[idx], args.value_clip)
                 loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
                 optimizer.zero_grad()
                 loss.backward()
@@ -609,8 +690,8 @@ def train(args: Args) -> TrainResult:
                     stats["policy_loss"].append(policy_loss.item())
                     stats["value_loss"].append(value_loss.item())
                     stats["entropy"].append(entropy.item())
-                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
-                    stats["clipfrac"].append(((ratio - 1).abs() > args.clip_coef).float().mean().item())
+                    for k, value in ratio_stats.items():
+                        stats[k].append(value)
 
         wall = elapsed_before + time.time() - t_start
         scalars = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}
@@ -629,14 +710,19 @@ def train(args: Args) -> TrainResult:
                 bar.set_postfix(ret=f"{recent[-1]:.3f}")
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
             atomic_torch_save(
-                _checkpoint(model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update + 1, wall), ckpt_path
+                _checkpoint(
+                    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update + 1, wall
+                ),
+                ckpt_path,
             )
     if bar is not None:
         bar.close()
     logger.close()
     venv.close()
     schedule = compute_schedule(model, decision, embed, args, env_kwargs)
-    save_mean_field_policy(run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step)
+    save_mean_field_policy(
+        run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step
+    )
     return TrainResult(
         run_dir=run_dir,
         global_step=global_step,
@@ -650,13 +736,14 @@ def train(args: Args) -> TrainResult:
 
 
 @torch.no_grad()
-def compute_schedule(model: MeanFieldModel, decision: DecisionRule, embed, args: Args, env_kwargs) -> torch.Tensor:
+def compute_schedule(
+    model: MeanFieldModel, decision: DecisionRule, embed, args: Args, env_kwargs
+) -> torch.Tensor:
     """``(T, M, P)`` rules ``xi_t`` along one episode of a reference swarm of
     ``args.schedule_agents`` robots driven by the upper level's mean rule, the robots taking its
     most likely actions (as :class:`MeanFieldPolicy` does by default): the time-indexed schedule
     robots execute."""
-    kwargs = dict(env_kwargs, n_agents=args.schedule_agents)
-    venv = swarmzoo.make_vec(args.env, 1, **kwargs)
+    venv = swarmzoo.make_vec(args.env, 1, **_schedule_env_kwargs(args, env_kwargs))
     obs, _ = venv.reset(seed=int(np.random.SeedSequence([args.seed, 12345]).generate_state(1)[0]))
     rules = []
     for _ in range(venv.max_cycles):
@@ -707,13 +794,7 @@ class ClosedLoopPolicy:
     @torch.no_grad()
     def act(self, obs: np.ndarray, task: Any) -> np.ndarray:
         xi = self.model.rule_mean(torch.as_tensor(self.embed(task.mean_field())))
-        self.inner.schedule = xi  # copy e's "time step" e picks its own rule
-        return self.inner.act(obs, _Clock(np.arange(len(xi))))
-
-
-class _Clock:
-    def __init__(self, steps: np.ndarray) -> None:
-        self.steps = steps
+        return self.inner.act_with_rules(obs, xi)
 
 
 def main(argv: list[str] | None = None) -> TrainResult:

@@ -10,7 +10,7 @@ live mean field, centralised) is reported beside it.
 Writes a section of ``benchmarks/RESULTS.md`` and ``benchmarks/mean_field_scaling.png`` (return
 vs N per env, and the learning curves vs wall-clock time).
 
-    python benchmarks/mean_field_scaling.py                # ~35 min on 2 cores
+    python benchmarks/mean_field_scaling.py                # ~22 min on 2 cores
     python benchmarks/mean_field_scaling.py --quick        # smoke run, ~2 min
 """
 
@@ -153,7 +153,9 @@ def make_plot(args: Args, trained: list[dict], evals: list[dict], path: Path) ->
     for col, env in enumerate(args.envs):
         ax = axes[0, col]
         for label, color in colors.items():
-            pts = sorted((e["n"], e["mean"], e["std"]) for e in evals if e["env"] == env and e["label"] == label)
+            pts = sorted(
+                (e["n"], e["mean"], e["std"]) for e in evals if e["env"] == env and e["label"] == label
+            )
             if pts:
                 n, m, s = map(np.array, zip(*pts))
                 style = "--" if label in ("heuristic", "random") else "-"
@@ -191,7 +193,10 @@ def main(args: Args) -> None:
     with ctx.Pool(args.jobs, maxtasksperchild=1) as pool:
         trained = pool.map(train_job, jobs, chunksize=1)
         for t in trained:
-            print(f"trained {t['method']:>10} on {t['env']}: {t['wall_time']:.0f} s, final {t['final_return']:.2f}")
+            print(
+                f"trained {t['method']:>10} on {t['env']}: {t['wall_time']:.0f} s, "
+                f"final {t['final_return']:.2f}"
+            )
         eval_jobs = []
         for env in args.envs:
             runs = {t["method"]: t["run_dir"] for t in trained if t["env"] == env}
@@ -214,7 +219,8 @@ def main(args: Args) -> None:
             "(`benchmarks/mean_field_scaling.py`)",
             "",
             f"Command: `{command}`  ",
-            f"Date: {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}; run time {elapsed / 60:.1f} min  ",
+            f"Date: {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}; "
+            f"run time {elapsed / 60:.1f} min  ",
             f"Machine: {cpu_model()}, {os.cpu_count()} cores; {args.jobs} jobs side by side (one core each); "
             f"load average at the end {load}",
             "",

@@ -30,8 +30,15 @@ from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.evaluation import evaluate
 
 TINY = dict(
-    total_steps=400, num_envs=2, rollout_steps=50, epochs=2, minibatches=2, rule_centres=8,
-    schedule_agents=30, progress=False, tensorboard=False,
+    total_steps=400,
+    num_envs=2,
+    rollout_steps=50,
+    epochs=2,
+    minibatches=2,
+    rule_centres=8,
+    schedule_agents=30,
+    progress=False,
+    tensorboard=False,
 )
 
 
@@ -59,7 +66,9 @@ def test_embedding_is_permutation_invariant() -> None:
     x = _random_samples(rng, 2, 40)
     emb = KernelEmbedding(np.array([True, False, True]), per_feature=5)
     shuffled = x[:, rng.permutation(40)]
-    np.testing.assert_allclose(emb(_field(x, (True, False, True))), emb(_field(shuffled, (True, False, True))), rtol=1e-6)
+    np.testing.assert_allclose(
+        emb(_field(x, (True, False, True))), emb(_field(shuffled, (True, False, True))), rtol=1e-6
+    )
 
 
 def test_embedding_matches_a_direct_computation() -> None:
@@ -79,13 +88,15 @@ def test_embedding_matches_a_direct_computation() -> None:
         return float(np.exp(-0.5 * (d / sigma) ** 2))
 
     centres = [(i + 0.5) / c for i in range(c)]
-    uniform = [[integrate.quad(lambda u: k(u, ci, w), 0, 1, points=[ci])[0] for ci in centres] for w in periodic]
+    uniform = [[integrate.quad(k, 0, 1, args=(ci, w), points=[ci])[0] for ci in centres] for w in periodic]
     u = (x[0] - mf.low) / (mf.high - mf.low)
     expected = []
     for idx in itertools.product(range(c), repeat=3):
         total = 0.0
         for robot in u:
-            total += np.prod([k(robot[s], centres[idx[s]], periodic[s]) / uniform[s][idx[s]] for s in range(3)])
+            total += np.prod(
+                [k(robot[s], centres[idx[s]], periodic[s]) / uniform[s][idx[s]] for s in range(3)]
+            )
         expected.append(total / len(u))
     np.testing.assert_allclose(emb, expected, rtol=1e-4)
 
@@ -130,7 +141,7 @@ def test_histogram_embedding_is_the_mean_field_histogram() -> None:
 
 def test_grid_size_follows_the_budget() -> None:
     assert [grid_size(256, s) for s in (1, 2, 3, 4)] == [256, 16, 6, 4]
-    with pytest.raises(ValueError, match="fewer than 2 per feature"):
+    with pytest.raises(ValueError, match="mf_centres=10 gives fewer than 2"):
         grid_size(10, 4)
 
 
@@ -140,7 +151,7 @@ def test_grid_size_follows_the_budget() -> None:
 def _rule(obs_dim: int = 6, features=(1, 2), n_actions: int = 3) -> RuleSpec:
     rng = np.random.default_rng(5)
     obs = rng.normal(size=(500, obs_dim))
-    return fit_rule(obs, features, 6, 1.0, spaces.Discrete(n_actions), seed=0)
+    return fit_rule(obs[:, list(features)], features, obs_dim, 6, 1.0, spaces.Discrete(n_actions), seed=0)
 
 
 def test_rule_weights_are_normalised_and_the_rule_reads_only_its_features() -> None:
@@ -209,7 +220,9 @@ def test_rule_spec_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="observations of size 6"):
         DecisionRule(_rule()).standardise(torch.zeros(1, 2, 5))
     with pytest.raises(ValueError, match="distinct observations"):
-        fit_rule(np.zeros((100, 3)), (0, 1), 4, 1.0, spaces.Discrete(2), seed=0)
+        fit_rule(np.zeros((100, 2)), (0, 1), 3, 4, 1.0, spaces.Discrete(2), seed=0)
+    with pytest.raises(ValueError, match="out of range"):
+        fit_rule(np.zeros((100, 2)), (0, 3), 3, 4, 1.0, spaces.Discrete(2), seed=0)
     with pytest.raises(ValueError, match="schedule"):
         MeanFieldPolicy(DecisionRule(_rule()), torch.zeros(0, 6, 3))
 
@@ -252,7 +265,9 @@ def test_smoke_train_writes_a_policy_that_runs_at_any_size(tmp_path, env_id: str
         out = evaluate(env_id, policy, episodes=1, n_agents=n, continuous_actions=cont)
         assert np.isfinite(out["mean_return"])
     closed = ClosedLoopPolicy(run)
-    assert np.isfinite(evaluate(env_id, closed, episodes=1, n_agents=20, continuous_actions=cont)["mean_return"])
+    assert np.isfinite(
+        evaluate(env_id, closed, episodes=1, n_agents=20, continuous_actions=cont)["mean_return"]
+    )
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path) -> None:
@@ -293,9 +308,30 @@ def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
     from swarmzoo.cli import main
 
     out = tmp_path / "cli"
-    main(["train", "mean-field", "--env", "kuramoto-v0", "--env-kwargs", "n_agents=6", "--total-steps", "200",
-          "--num-envs", "2", "--rollout-steps", "50", "--rule-centres", "6", "--schedule-agents", "20",
-          "--no-progress", "--no-tensorboard", "--out", str(out)])
+    main(
+        [
+            "train",
+            "mean-field",
+            "--env",
+            "kuramoto-v0",
+            "--env-kwargs",
+            "n_agents=6",
+            "--total-steps",
+            "200",
+            "--num-envs",
+            "2",
+            "--rollout-steps",
+            "50",
+            "--rule-centres",
+            "6",
+            "--schedule-agents",
+            "20",
+            "--no-progress",
+            "--no-tensorboard",
+            "--out",
+            str(out),
+        ]
+    )
     assert (out / "policy.pt").is_file()
     main(["evaluate", str(out), "--episodes", "1", "--n-agents", "12", "--json"])
     assert '"mean_return"' in capsys.readouterr().out
@@ -307,5 +343,78 @@ def test_render_a_trained_policy(tmp_path, monkeypatch) -> None:
 
     result = train(Args(out=tmp_path / "r", env_kwargs=("n_agents=6",), **TINY))
     gif = tmp_path / "mf.gif"
-    main(["render", "flocking-v0", "--policy", str(result.run_dir), "--out", str(gif), "--env-kwargs", "max_cycles=10"])
+    main(
+        [
+            "render",
+            "flocking-v0",
+            "--policy",
+            str(result.run_dir),
+            "--out",
+            str(gif),
+            "--env-kwargs",
+            "max_cycles=10",
+        ]
+    )
     assert gif.is_file() and gif.stat().st_size > 1000
+
+
+def test_robots_outside_the_box_count_at_its_edge() -> None:
+    emb = KernelEmbedding(np.array([False, False]), per_feature=4)
+    mf = MeanField(
+        samples=np.array([[[5.0, 0.5], [-7.0, 0.5]]]),  # far beyond x's box [0, 1]
+        names=("x", "y"),
+        low=np.zeros(2),
+        high=np.ones(2),
+        periodic=np.array([False, False]),
+    )
+    edge = MeanField(np.array([[[1.0, 0.5], [0.0, 0.5]]]), mf.names, mf.low, mf.high, mf.periodic)
+    np.testing.assert_allclose(emb(mf), emb(edge))
+    assert emb(mf).sum() > 1.0
+
+
+def test_embedding_and_args_refuse_bad_settings() -> None:
+    with pytest.raises(ValueError, match="mf_bandwidth"):
+        KernelEmbedding(np.array([True]), per_feature=4, bandwidth=1e-4)
+    with pytest.raises(ValueError, match="minibatches"):
+        Args(num_envs=2, rollout_steps=3, minibatches=7)
+    with pytest.raises(ValueError, match="rule_features"):
+        Args(rule_features=())
+    with pytest.raises(ValueError, match="histogram built for 2 features"):
+        HistogramEmbedding(2, 4)(_field(np.zeros((1, 3, 3))))
+
+
+def test_resume_refuses_changed_arguments_and_foreign_checkpoints(tmp_path) -> None:
+    out = tmp_path / "run"
+    base = dict(TINY, env_kwargs=("n_agents=6",))
+    train(Args(out=out, **base))
+    with pytest.raises(ValueError, match="gradient: 'agents' -> 'lifted'"):
+        train(Args(out=out, resume=True, gradient="lifted", **base))
+    with pytest.raises(ValueError, match="mean-field training checkpoint, which holds no"):
+        load_policy(out / "checkpoints" / "latest.pt")
+    from swarmzoo.algorithms import ctde
+
+    other = tmp_path / "ctde"
+    ctde.train(ctde.Args(out=other, total_steps=200, num_envs=2, rollout_steps=50, progress=False, tensorboard=False))
+    with pytest.raises(ValueError, match="not a mean-field training checkpoint"):
+        train(Args(out=other, resume=True, **base))
+
+
+def test_the_schedule_swarm_keeps_the_training_density() -> None:
+    from swarmzoo.algorithms.mean_field import _schedule_env_kwargs
+
+    args = Args(schedule_agents=500)
+    assert _schedule_env_kwargs(args, {"n_agents": 6})["n_agents"] == 500  # the arena grows with N
+    fixed = {"n_agents": 6, "arena_width": 3.0}
+    assert _schedule_env_kwargs(args, fixed) == fixed  # a fixed arena: the training swarm itself
+
+
+def test_sampling_policies_follow_their_seed(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "r", env_kwargs=("n_agents=6", "arena_width=3.0"), **TINY))
+    venv = swarmzoo.make_vec("flocking-v0", 2, n_agents=30)
+    obs, _ = venv.reset(seed=0)
+    acts = []
+    for seed in (0, 0, 1):
+        policy, _ = load_policy(result.run_dir / "policy.pt", deterministic=False, seed=seed)
+        acts.append(policy.act(obs, venv.task))
+    assert np.array_equal(acts[0], acts[1]) and not np.array_equal(acts[0], acts[2])
+    assert isinstance(make_policy(str(result.run_dir), "flocking-v0", seed=3), MeanFieldPolicy)

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 
 
 def _order(policy, n_agents: int, episodes: int) -> float:
-    return evaluate("flocking-v0", policy, episodes=episodes, seed=12345, n_agents=n_agents)["mean_return"] / 100
+    return (
+        evaluate("flocking-v0", policy, episodes=episodes, seed=12345, n_agents=n_agents)["mean_return"] / 100
+    )
 
 
 def test_flocking_policy_beats_random_and_keeps_its_order_at_ten_times_the_swarm(tmp_path) -> None:
@@ -35,6 +37,7 @@ def test_flocking_policy_beats_random_and_keeps_its_order_at_ten_times_the_swarm
     trained, large = _order(policy, 50, 16), _order(policy, 500, 4)
     random = _order(RandomPolicy(seed=0), 50, 16)
     info = {"order N=50": trained, "order N=500": large, "random N=50": random}
+    print(info)
     assert trained >= random + 0.5 and trained >= 3 * random, info
     assert abs(large - trained) <= 0.1 * trained, info
 
@@ -55,4 +58,6 @@ def test_kuramoto_policy_beats_random(tmp_path) -> None:
     kw = dict(episodes=16, seed=12345, n_agents=50)
     trained = evaluate("kuramoto-v0", policy, **kw)["mean_return"]
     random = evaluate("kuramoto-v0", RandomPolicy(seed=0), **kw)["mean_return"]
-    assert trained >= 1.5 * random, {"trained": trained, "random": random}
+    info = {"trained": trained, "random": random}
+    print(info)
+    assert trained >= 1.5 * random, info

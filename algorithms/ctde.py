@@ -55,6 +55,7 @@ from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indic
 from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
+    UpdateLog,
     clipped_policy_loss,
     clipped_value_loss,
     next_values,
@@ -254,20 +255,14 @@ def train(args: Args) -> TrainResult:
         torch.zeros(T, E, N) for _ in range(7)
     )
 
-    curve: list[tuple[int, float, float]] = []
-    recent: list[float] = []
+    log = UpdateLog(
+        logger,
+        args.progress,
+        n_updates * E * T,
+        global_step,
+        f"ctde/{'mappo' if central else 'ippo'} {args.env}",
+    )
     t_start = time.time()
-    bar = None
-    if args.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=n_updates * E * T,
-            initial=global_step,
-            unit="step",
-            dynamic_ncols=True,
-            desc=f"ctde/{'mappo' if central else 'ippo'} {args.env}",
-        )
 
     for update in range(start_update, n_updates):
         if args.anneal_lr:
@@ -331,9 +326,6 @@ def train(args: Args) -> TrainResult:
                 b_val_old = model.value_norm.normalize(b_val)
         else:
             b_target, b_val_old = b_ret, b_val
-        stats: dict[str, list[float]] = {
-            k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
-        }
         for _ in range(args.epochs):
             for idx in minibatch_indices(b_obs.shape[0], args.minibatches, rng):
                 x = b_obs[idx]
@@ -353,35 +345,15 @@ def train(args: Args) -> TrainResult:
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
-                with torch.no_grad():
-                    stats["policy_loss"].append(policy_loss.item())
-                    stats["value_loss"].append(value_loss.item())
-                    stats["entropy"].append(entropy.item())
-                    for key, value in ratio_stats.items():
-                        stats[key].append(value)
+                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
         # ---- log and checkpoint -------------------------------------------------------------
         wall = elapsed_before + time.time() - t_start
-        scalars = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}
-        scalars["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
-        scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
-        if episode_returns:
-            mean_ret = float(np.mean(episode_returns))
-            scalars["charts/episode_return"] = mean_ret
-            scalars["charts/episodes"] = len(episode_returns)
-            curve.append((global_step, wall, mean_ret))
-            recent = (recent + [mean_ret])[-10:]
-        logger.log(global_step, wall, scalars)
-        if bar is not None:
-            bar.update(E * T)
-            if recent:
-                bar.set_postfix(ret=f"{recent[-1]:.3f}")
+        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
             data = _checkpoint(model, optimizer, args, env_kwargs, global_step, update + 1, wall)
             atomic_torch_save(data, ckpt_path)
-    if bar is not None:
-        bar.close()
-    logger.close()
+    log.close()
     venv.close()
     save_policy(
         run_dir / "policy.pt",
@@ -395,8 +367,8 @@ def train(args: Args) -> TrainResult:
         run_dir=run_dir,
         global_step=global_step,
         wall_time=elapsed_before + time.time() - t_start,
-        final_return=float(np.mean(recent)) if recent else float("nan"),
-        curve=curve,
+        final_return=log.final_return,
+        curve=log.curve,
     )
 
 

@@ -67,6 +67,7 @@ from swarmzoo.algorithms.common.minibatch import minibatch_indices
 from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
+    UpdateLog,
     clipped_policy_loss,
     clipped_value_loss,
     next_values,
@@ -583,20 +584,10 @@ def train(args: Args) -> TrainResult:
     buf_xi = torch.zeros(T, E, rule.n_centres * rule.param_dim) if lifted else None
     buf_val, buf_next_val, buf_rew, buf_term, buf_done = (torch.zeros(T, E) for _ in range(5))
 
-    curve: list[tuple[int, float, float]] = []
-    recent: list[float] = []
+    log = UpdateLog(
+        logger, args.progress, n_updates * E * T, global_step, f"mean-field/{args.gradient} {args.env}"
+    )
     t_start = time.time()
-    bar = None
-    if args.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=n_updates * E * T,
-            initial=global_step,
-            unit="step",
-            dynamic_ncols=True,
-            desc=f"mean-field/{args.gradient} {args.env}",
-        )
 
     for update in range(start_update, n_updates):
         if args.anneal_lr:
@@ -661,9 +652,6 @@ def train(args: Args) -> TrainResult:
         else:
             b_z = buf_z.reshape(T * E, N, d)
             b_act = buf_act.reshape(T * E, N, *act_shape)
-        stats: dict[str, list[float]] = {
-            k: [] for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
-        }
         for _ in range(args.epochs):
             for idx in minibatch_indices(T * E, args.minibatches, rng):
                 e_mb = b_emb[idx]
@@ -686,28 +674,10 @@ def train(args: Args) -> TrainResult:
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
-                with torch.no_grad():
-                    stats["policy_loss"].append(policy_loss.item())
-                    stats["value_loss"].append(value_loss.item())
-                    stats["entropy"].append(entropy.item())
-                    for k, value in ratio_stats.items():
-                        stats[k].append(value)
+                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
         wall = elapsed_before + time.time() - t_start
-        scalars = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}
-        scalars["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
-        scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
-        if episode_returns:
-            mean_ret = float(np.mean(episode_returns))
-            scalars["charts/episode_return"] = mean_ret
-            scalars["charts/episodes"] = len(episode_returns)
-            curve.append((global_step, wall, mean_ret))
-            recent = (recent + [mean_ret])[-10:]
-        logger.log(global_step, wall, scalars)
-        if bar is not None:
-            bar.update(E * T)
-            if recent:
-                bar.set_postfix(ret=f"{recent[-1]:.3f}")
+        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
             atomic_torch_save(
                 _checkpoint(
@@ -715,9 +685,7 @@ def train(args: Args) -> TrainResult:
                 ),
                 ckpt_path,
             )
-    if bar is not None:
-        bar.close()
-    logger.close()
+    log.close()
     venv.close()
     schedule = compute_schedule(model, decision, embed, args, env_kwargs)
     save_mean_field_policy(
@@ -727,8 +695,8 @@ def train(args: Args) -> TrainResult:
         run_dir=run_dir,
         global_step=global_step,
         wall_time=elapsed_before + time.time() - t_start,
-        final_return=float(np.mean(recent)) if recent else float("nan"),
-        curve=curve,
+        final_return=log.final_return,
+        curve=log.curve,
     )
 
 

@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch.distributions import Categorical, Normal
 
+from swarmzoo.agents.networks import ActionHead
+
 LOG_STD_RANGE = (-5.0, 2.0)
 """Bounds of a continuous rule's log-std (keeps the interpolated Gaussian proper)."""
 
@@ -109,7 +111,7 @@ class RuleSpec:
         return asdict(self)
 
 
-class DecisionRule:
+class DecisionRule(ActionHead):
     """The RBF-interpolated decision rule ``pi_xi(u | y)`` (see the module docstring).
 
     Shapes: ``obs (..., N, D)`` and ``xi (..., M, P)`` with the same leading shape give a
@@ -155,23 +157,6 @@ class DecisionRule:
         A = self.spec.action_dim
         log_std = theta[..., A:].clamp(*LOG_STD_RANGE)
         return Normal(theta[..., :A], log_std.exp())
-
-    def log_prob(self, dist: torch.distributions.Distribution, action: torch.Tensor) -> torch.Tensor:
-        lp = dist.log_prob(action)
-        return lp if self.spec.action_kind == "discrete" else lp.sum(-1)
-
-    def entropy(self, dist: torch.distributions.Distribution) -> torch.Tensor:
-        ent = dist.entropy()
-        return ent if self.spec.action_kind == "discrete" else ent.sum(-1)
-
-    def mode(self, dist: torch.distributions.Distribution) -> torch.Tensor:
-        return dist.probs.argmax(-1) if self.spec.action_kind == "discrete" else dist.mean
-
-    def to_env(self, action: torch.Tensor) -> np.ndarray:
-        """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
-        if self.spec.action_kind == "discrete":
-            return action.cpu().numpy().astype(np.int64)
-        return torch.maximum(torch.minimum(action, self.high), self.low).cpu().numpy().astype(np.float32)
 
 
 class MeanFieldPolicy:

@@ -94,7 +94,31 @@ def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, out_gain: float) -> 
     return nn.Sequential(*layers, head)
 
 
-class Actor(nn.Module):
+class ActionHead:
+    """What a per-robot action distribution needs around it (shared by :class:`Actor` and the
+    mean-field decision rule): a ``spec`` with ``action_kind``, and for continuous actions the
+    box bounds ``low`` / ``high`` as tensors. Categorical for discrete actions, a diagonal
+    Gaussian (summed over action entries) for continuous ones."""
+
+    def log_prob(self, dist: torch.distributions.Distribution, action: torch.Tensor) -> torch.Tensor:
+        lp = dist.log_prob(action)
+        return lp if self.spec.action_kind == "discrete" else lp.sum(-1)
+
+    def entropy(self, dist: torch.distributions.Distribution) -> torch.Tensor:
+        ent = dist.entropy()
+        return ent if self.spec.action_kind == "discrete" else ent.sum(-1)
+
+    def mode(self, dist: torch.distributions.Distribution) -> torch.Tensor:
+        return dist.probs.argmax(-1) if self.spec.action_kind == "discrete" else dist.mean
+
+    def to_env(self, action: torch.Tensor) -> np.ndarray:
+        """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
+        if self.spec.action_kind == "discrete":
+            return action.cpu().numpy().astype(np.int64)
+        return torch.maximum(torch.minimum(action, self.high), self.low).cpu().numpy().astype(np.float32)
+
+
+class Actor(ActionHead, nn.Module):
     """Shared actor: categorical logits, or a Gaussian with a state-independent log-std.
 
     Continuous samples are unbounded; :meth:`to_env` clips them to the action box (the env
@@ -115,23 +139,6 @@ class Actor(nn.Module):
         if self.spec.action_kind == "discrete":
             return Categorical(logits=out)
         return Normal(out, self.log_std.exp().expand_as(out))
-
-    def log_prob(self, dist: torch.distributions.Distribution, action: torch.Tensor) -> torch.Tensor:
-        lp = dist.log_prob(action)
-        return lp if self.spec.action_kind == "discrete" else lp.sum(-1)
-
-    def entropy(self, dist: torch.distributions.Distribution) -> torch.Tensor:
-        ent = dist.entropy()
-        return ent if self.spec.action_kind == "discrete" else ent.sum(-1)
-
-    def mode(self, dist: torch.distributions.Distribution) -> torch.Tensor:
-        return dist.probs.argmax(-1) if self.spec.action_kind == "discrete" else dist.mean
-
-    def to_env(self, action: torch.Tensor) -> np.ndarray:
-        """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
-        if self.spec.action_kind == "discrete":
-            return action.cpu().numpy().astype(np.int64)
-        return torch.maximum(torch.minimum(action, self.high), self.low).cpu().numpy().astype(np.float32)
 
 
 class Critic(nn.Module):

@@ -50,10 +50,11 @@ def policy_file(path: str | Path) -> Path:
     return path / "policy.pt" if path.is_dir() else path
 
 
-def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
+def make_policy(name: str, env_id: str, seed: int | None = None, sample: bool = False) -> Policy:
     """A policy by name: ``"random"``, ``"heuristic"`` (the env's scripted baseline),
     ``"pretrained"`` (the small policy shipped in ``assets/policies``), or the path of a run
-    folder or policy file written by ``swarmzoo train``.
+    folder or policy file written by ``swarmzoo train``. Trained policies take their most likely
+    action unless ``sample`` (then they draw from their distribution, seeded by ``seed``).
 
     Raises:
         ValueError: unknown name, no heuristic or pretrained policy for ``env_id``, or a policy
@@ -74,10 +75,10 @@ def make_policy(name: str, env_id: str, seed: int | None = None) -> Policy:
         path = pretrained_path(key)
         if not path.is_file():
             raise ValueError(f"no pretrained policy ships for {env_id!r}")
-        return load_policy(path)[0]
+        return load_policy(path, deterministic=not sample, seed=seed)[0]
     path = policy_file(name)
     if path.suffix == ".pt" or path.exists():
-        policy, meta = load_policy(path, seed=seed)
+        policy, meta = load_policy(path, deterministic=not sample, seed=seed)
         trained_on = meta.get("env_id")
         if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
             raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")

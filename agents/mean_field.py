@@ -214,14 +214,7 @@ class MeanFieldPolicy:
         robots apply ``xi[e]``) to their own observations."""
         z = self.rule.standardise(torch.as_tensor(np.asarray(obs), dtype=torch.float32))
         dist = self.rule.distribution(xi, z)
-        if self.deterministic:
-            action = self.rule.mode(dist)
-        elif self.rule.spec.action_kind == "discrete":
-            flat = dist.probs.reshape(-1, dist.probs.shape[-1])
-            action = torch.multinomial(flat, 1, generator=self.generator).reshape(dist.probs.shape[:-1])
-        else:
-            noise = torch.randn(dist.mean.shape, generator=self.generator)
-            action = dist.mean + dist.stddev * noise
+        action = self.rule.mode(dist) if self.deterministic else self.rule.sample(dist, self.generator)
         return self.rule.to_env(action)
 
 

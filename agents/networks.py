@@ -111,6 +111,14 @@ class ActionHead:
     def mode(self, dist: torch.distributions.Distribution) -> torch.Tensor:
         return dist.probs.argmax(-1) if self.spec.action_kind == "discrete" else dist.mean
 
+    def sample(self, dist: torch.distributions.Distribution, generator: torch.Generator) -> torch.Tensor:
+        """A draw from ``dist`` with its own ``generator`` (reproducible, unlike ``dist.sample()``,
+        which uses torch's global generator)."""
+        if self.spec.action_kind == "discrete":
+            flat = dist.probs.reshape(-1, dist.probs.shape[-1])
+            return torch.multinomial(flat, 1, generator=generator).reshape(dist.probs.shape[:-1])
+        return dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=generator)
+
     def to_env(self, action: torch.Tensor) -> np.ndarray:
         """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
         if self.spec.action_kind == "discrete":
@@ -169,10 +177,13 @@ class ActorPolicy:
     It reads only the observations (decentralised execution).
     """
 
-    def __init__(self, actor: Actor, deterministic: bool = True, obs_norm: Any = None) -> None:
+    def __init__(
+        self, actor: Actor, deterministic: bool = True, obs_norm: Any = None, seed: int | None = None
+    ) -> None:
         self.actor = actor.eval()
         self.deterministic = deterministic
         self.obs_norm = obs_norm
+        self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
@@ -185,7 +196,7 @@ class ActorPolicy:
             x = self.obs_norm.normalize(x)
         x = with_agent_ids(x, self.actor.spec.n_agent_ids)
         dist = self.actor.distribution(x)
-        action = self.actor.mode(dist) if self.deterministic else dist.sample()
+        action = self.actor.mode(dist) if self.deterministic else self.actor.sample(dist, self.generator)
         return self.actor.to_env(action)
 
 
@@ -281,4 +292,4 @@ def load_policy(
         obs_norm = RunningMeanStd((actor.spec.obs_dim,))
         obs_norm.load_state_dict(data["obs_norm"])
     meta = {k: v for k, v in data.items() if k not in ("actor", "obs_norm")}
-    return ActorPolicy(actor, deterministic, obs_norm), meta
+    return ActorPolicy(actor, deterministic, obs_norm, seed), meta

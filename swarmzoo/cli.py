@@ -72,6 +72,9 @@ class Render:
     """Frames per second (default: the env's render_fps)."""
     env_kwargs: list[str] = field(default_factory=list)
     """Env arguments as KEY=VALUE, e.g. n_agents=8 n_obstacles=3 preset=mpe_spread."""
+    sample: bool = False
+    """Trained policies: draw actions from the policy's distribution instead of taking the most
+    likely one."""
     map: str | None = None
     """coverage-v0's density map: uniform, two_hotspots, ring, disaster or an image file
     (the same as --env-kwargs map=NAME)."""
@@ -115,6 +118,9 @@ class Evaluate:
     """Print one JSON line (mean_return, std_return, ...) instead of a sentence."""
     env_kwargs: list[str] = field(default_factory=list)
     """Env arguments as KEY=VALUE (on top of the run's own)."""
+    sample: bool = False
+    """Trained policies: draw actions from the policy's distribution (seeded by --seed) instead
+    of taking the most likely one."""
 
 
 @dataclass
@@ -166,7 +172,7 @@ def run_render(cmd: Render) -> None:
     from swarmzoo.agents import make_policy
     from swarmzoo.evaluation import record
 
-    policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed)
+    policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed, sample=cmd.sample)
     kwargs = {**_trained_env_kwargs(cmd.policy), **parse_env_kwargs(cmd.env_kwargs)}
     if cmd.map is not None:
         kwargs["map"] = cmd.map
@@ -207,11 +213,11 @@ def run_evaluate(cmd: Evaluate) -> None:
     env_kwargs.update(parse_env_kwargs(cmd.env_kwargs))
     if cmd.n_agents is not None:
         env_kwargs["n_agents"] = cmd.n_agents
-    policy = make_policy(policy_name, env_id, seed=cmd.seed)
+    policy = make_policy(policy_name, env_id, seed=cmd.seed, sample=cmd.sample)
     result = evaluate(env_id, policy, episodes=cmd.episodes, seed=cmd.seed, **env_kwargs)
     if cmd.json:
         summary = {k: v for k, v in result.items() if k != "returns"}
-        print(json.dumps(summary | {"policy": label, "env_kwargs": env_kwargs}))
+        print(json.dumps(summary | {"policy": label, "sample": cmd.sample, "env_kwargs": env_kwargs}))
     else:
         extra = f", success rate {result['success_rate']:.0%}" if "success_rate" in result else ""
         print(

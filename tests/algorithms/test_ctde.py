@@ -138,3 +138,14 @@ def test_smoke_train_on_swarming_envs(tmp_path, env_id: str, critic: str) -> Non
     # The policy is size-free (no agent ids): it runs on a swarm 5x larger than it trained on.
     out = evaluate(env_id, policy_of(result), episodes=1, n_agents=30)
     assert np.isfinite(out["mean_return"])
+
+
+def test_sampled_actions_follow_the_seed(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "r", **TINY))
+    obs = (
+        np.random.default_rng(0).normal(size=(4, 3, policy_of(result).actor.spec.obs_dim)).astype(np.float32)
+    )
+    acts = [
+        load_policy(result.run_dir / "policy.pt", deterministic=False, seed=s)[0].act(obs) for s in (0, 0, 1)
+    ]
+    assert np.array_equal(acts[0], acts[1]) and not np.array_equal(acts[0], acts[2])

@@ -335,6 +335,8 @@ def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
     assert (out / "policy.pt").is_file()
     main(["evaluate", str(out), "--episodes", "1", "--n-agents", "12", "--json"])
     assert '"mean_return"' in capsys.readouterr().out
+    main(["evaluate", str(out), "--episodes", "1", "--sample", "--json"])
+    assert '"sample": true' in capsys.readouterr().out
 
 
 def test_render_a_trained_policy(tmp_path, monkeypatch) -> None:

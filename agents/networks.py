@@ -275,10 +275,15 @@ def load_policy(
 
         meta = {k: v for k, v in data.items() if k not in ("schedule", "model", "optimizer")}
         return load_mean_field_policy(data, deterministic=deterministic, seed=seed), meta
-    if data.get("algo") == "mean_field_checkpoint":
+    if data.get("algo") == "bayes_net":
+        from swarmzoo.algorithms.bayes_net import load_bayes_net_policy
+
+        meta = {k: v for k, v in data.items() if k != "actor"}
+        return load_bayes_net_policy(data, deterministic=deterministic), meta
+    if data.get("algo") in ("mean_field_checkpoint", "bayes_net_checkpoint"):
         raise ValueError(
-            f"{path} is a mean-field training checkpoint, which holds no execution schedule: use the "
-            "run's policy.pt (written when training ends; resume with --resume to finish it)"
+            f"{path} is a {data['algo'].removesuffix('_checkpoint')} training checkpoint, not a policy: use "
+            "the run's policy.pt (written when training ends; resume with --resume to finish it)"
         )
     spec_dict = dict(data["actor_spec"])
     for key in ("action_low", "action_high", "hidden"):

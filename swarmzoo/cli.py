@@ -248,7 +248,11 @@ def run_bench(cmd: Bench) -> None:
         print("  ".join(f"{k}={v:,.0f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
 
 
-TRAINERS = {"ctde": "swarmzoo.algorithms.ctde", "mean-field": "swarmzoo.algorithms.mean_field"}
+TRAINERS = {
+    "ctde": "swarmzoo.algorithms.ctde",
+    "mean-field": "swarmzoo.algorithms.mean_field",
+    "bayes-net": "swarmzoo.algorithms.bayes_net",
+}
 
 COMMANDS = {
     "list": (List, run_list),

@@ -105,11 +105,18 @@ class UpdateLog:
             self.stats[key].append(value)
 
     def finish_update(
-        self, global_step: int, wall: float, lr: float, episode_returns: list[float], steps_done: int
+        self,
+        global_step: int,
+        wall: float,
+        lr: float,
+        episode_returns: list[float],
+        steps_done: int,
+        extra: dict[str, float] | None = None,
     ) -> None:
         """Log one row (mean losses, learning rate, speed, the mean return of the episodes that
-        ended in this update) and advance the bar by ``steps_done``."""
+        ended in this update, and ``extra`` scalars) and advance the bar by ``steps_done``."""
         scalars = {f"losses/{k}": sum(v) / len(v) for k, v in self.stats.items() if v}
+        scalars.update(extra or {})
         scalars["charts/learning_rate"] = lr
         scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
         if episode_returns:

@@ -391,7 +391,7 @@ def test_resume_refuses_changed_arguments_and_foreign_checkpoints(tmp_path) -> N
     train(Args(out=out, **base))
     with pytest.raises(ValueError, match="gradient: 'agents' -> 'lifted'"):
         train(Args(out=out, resume=True, gradient="lifted", **base))
-    with pytest.raises(ValueError, match="mean-field training checkpoint, which holds no"):
+    with pytest.raises(ValueError, match="mean_field training checkpoint, not a policy"):
         load_policy(out / "checkpoints" / "latest.pt")
     from swarmzoo.algorithms import ctde
 

@@ -1,0 +1,186 @@
+"""Bayesian-network joint policies: robots' actions correlated through a DAG over the robots.
+
+Reference: Chen & Zhang, "Context-Aware Bayesian Network Actor-Critic Methods for Cooperative
+Multi-Agent Reinforcement Learning" (ICML 2023); their public code is dchen48/BNPG (a CUDA-only
+MAPPO fork for SMAC), which this is written after but not copied from.
+
+The joint policy factorises over a DAG ``G`` on the N robots::
+
+    pi(a | o) = prod_i pi_i(a_i | o_i, a_parents(i))
+
+* **Acyclic by construction.** Robots are ranked by a topological order (the robot index by
+  default); an edge ``j -> i`` (``G[j, i] = 1``: ``j`` is a parent of ``i``) may exist only when
+  ``j`` ranks before ``i``. The allowed pairs are a strictly upper-triangular mask in rank order,
+  optionally restricted further to pairs within communication range.
+* **Context-conditioned edges.** An edge network maps the context (the joint observation) to two
+  logits per ordered pair; edges are drawn with straight-through hard Gumbel-softmax (0/1 values
+  forward, the soft sample's gradient backward), or taken as the argmax at evaluation.
+* **Parents' actions in fixed slots.** Robot ``i``'s network input is its observation and an
+  ``N x A`` block holding each robot's one-hot action multiplied by ``G[j, i]``: zero unless ``j``
+  is a parent, so sizes never change and a non-parent's action cannot reach ``i`` (nor its
+  gradient).
+* **Sampling level by level.** A robot's level is one more than its parents' highest (0 without
+  parents). All robots of a level act in one batched forward pass, so a step costs
+  ``depth(G) + 1`` passes, not ``N``; an empty graph is one pass, like independent policies.
+* **Log-probabilities in one pass.** Given the actions taken, every factor ``pi_i(a_i | o_i,
+  a_parents(i))`` is evaluated at once (the parents' actions are known), and the joint
+  log-probability is their sum.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from swarmzoo.agents.networks import mlp
+
+
+def allowed_edges(n_agents: int, order: torch.Tensor | None = None) -> torch.Tensor:
+    """``(N, N)`` bool mask of the edges ``j -> i`` a topological order allows: ``j`` ranks
+    strictly before ``i``. ``order`` lists the robots from first to last (default ``0..N-1``)."""
+    if order is None:
+        order = torch.arange(n_agents)
+    order = torch.as_tensor(order, dtype=torch.long)
+    if sorted(order.tolist()) != list(range(n_agents)):
+        raise ValueError(f"order must be a permutation of 0..{n_agents - 1}, got {order.tolist()}")
+    rank = torch.empty(n_agents, dtype=torch.long)
+    rank[order] = torch.arange(n_agents)
+    return rank[:, None] < rank[None, :]
+
+
+def gumbel_edges(
+    logits: torch.Tensor,
+    tau: float = 1.0,
+    hard: bool = True,
+    generator: torch.Generator | None = None,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Edge indicators from ``(..., 2)`` logits (index 1 = edge present): straight-through hard
+    Gumbel-softmax, values exactly 0/1 with the soft sample's gradient. ``noise`` (uniform in
+    (0, 1), the logits' shape) replays a draw: the same noise and logits give the same edges."""
+    u = torch.rand(logits.shape, generator=generator) if noise is None else noise
+    u = u.clamp(1e-10, 1.0 - 1e-10)
+    soft = torch.softmax((logits - torch.log(-torch.log(u))) / tau, dim=-1)[..., 1]
+    if not hard:
+        return soft
+    return (soft > 0.5).to(soft.dtype) + (soft - soft.detach())  # exactly 0/1 forward
+
+
+def levels(graph: torch.Tensor) -> torch.Tensor:
+    """``(B, N)`` level of each robot in DAGs ``graph (B, N, N)`` (``graph[b, j, i]``: j -> i):
+    0 without parents, else one more than the highest parent's level.
+
+    Raises:
+        ValueError: a graph with a cycle.
+    """
+    B, N, _ = graph.shape
+    parent = graph > 0.5
+    level = torch.zeros(B, N, dtype=torch.long)
+    for _ in range(N):
+        # level(i) = max over parents j of level(j) + 1; a fixed point after depth(G) rounds.
+        cand = torch.where(parent, level[:, :, None] + 1, torch.zeros((), dtype=torch.long)).amax(dim=1)
+        if torch.equal(cand, level):
+            return level
+        level = cand
+    raise ValueError("the graph has a cycle")
+
+
+class BayesNetActor(nn.Module):
+    """A shared-parameter BN actor for N robots with discrete actions.
+
+    Args:
+        obs_dim: observation size D.
+        n_actions: discrete actions A.
+        n_agents: robots N (the parent slots and the edge network are sized for it).
+        hidden: hidden layer sizes of the actor and the edge network.
+        order: the topological order (robot indices, first to last); default ``0..N-1``.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        n_actions: int,
+        n_agents: int,
+        hidden: tuple[int, ...] = (64, 64),
+        order: torch.Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.obs_dim, self.n_actions, self.n_agents = obs_dim, n_actions, n_agents
+        self.actor = mlp(obs_dim + n_agents * n_actions, tuple(hidden), n_actions, 0.01)
+        self.edge_net = mlp(n_agents * obs_dim, tuple(hidden), n_agents * n_agents * 2, 0.01)
+        self.register_buffer("allowed", allowed_edges(n_agents, order))
+
+    # -- the graph ------------------------------------------------------------------------------
+
+    def edge_logits(self, obs: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D)`` observations (the joint observation is the context) -> ``(B, N, N, 2)``."""
+        B = obs.shape[0]
+        return self.edge_net(obs.reshape(B, -1)).reshape(B, self.n_agents, self.n_agents, 2)
+
+    def sample_graph(
+        self,
+        obs: torch.Tensor,
+        deterministic: bool = False,
+        comm_mask: torch.Tensor | None = None,
+        tau: float = 1.0,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``(B, N, N)`` DAGs (``[b, j, i]``: j is a parent of i): Gumbel samples (replayed from
+        ``noise (B, N, N, 2)`` if given), or the argmax graph if ``deterministic``; only allowed
+        pairs (and, with ``comm_mask (B, N, N)``, pairs within communication range) can be edges."""
+        logits = self.edge_logits(obs)
+        if deterministic:
+            edges = (logits[..., 1] > logits[..., 0]).to(obs.dtype)
+        else:
+            edges = gumbel_edges(logits, tau, hard=True, generator=generator, noise=noise)
+        mask = self.allowed.to(obs.dtype)
+        if comm_mask is not None:
+            mask = mask * comm_mask.to(obs.dtype)
+        return edges * mask
+
+    def density(self, graph: torch.Tensor, comm_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Fraction of the allowed edges present (differentiable through straight-through edges)."""
+        mask = self.allowed.to(graph.dtype).expand_as(graph)
+        if comm_mask is not None:
+            mask = mask * comm_mask.to(graph.dtype)
+        return graph.sum() / mask.sum().clamp(min=1.0)
+
+    # -- the factors ----------------------------------------------------------------------------
+
+    def factors(self, obs: torch.Tensor, actions: torch.Tensor, graph: torch.Tensor) -> Categorical:
+        """Every robot's factor ``pi_i(. | o_i, a_parents(i))`` given all robots' ``actions (B, N)``
+        (only parents' entries are read) and ``graph (B, N, N)``: a ``(B, N)`` Categorical."""
+        B, N = actions.shape
+        onehot = nn.functional.one_hot(actions.long(), self.n_actions).to(obs.dtype)  # (B, N_j, A)
+        slots = graph[..., None] * onehot[:, :, None, :]  # (B, N_j, N_i, A): j's action for i
+        slots = slots.permute(0, 2, 1, 3).reshape(B, N, N * self.n_actions)
+        return Categorical(logits=self.actor(torch.cat([obs, slots], dim=-1)))
+
+    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+        """``(B, N)`` per-robot log-factors; their sum over robots is the joint log-probability."""
+        return self.factors(obs, actions, graph).log_prob(actions.long())
+
+    @torch.no_grad()
+    def act(
+        self,
+        obs: torch.Tensor,
+        graph: torch.Tensor,
+        deterministic: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """``(B, N)`` actions drawn in topological order, one batched pass per DAG level."""
+        B, N, _ = obs.shape
+        level = levels(graph)
+        actions = torch.zeros(B, N, dtype=torch.long)
+        for lv in range(int(level.max()) + 1 if N else 0):
+            dist = self.factors(obs, actions, graph)
+            if deterministic:
+                chosen = dist.probs.argmax(-1)
+            else:
+                flat = dist.probs.reshape(-1, self.n_actions)
+                chosen = torch.multinomial(flat, 1, generator=generator).reshape(B, N)
+            here = level == lv
+            actions = torch.where(here, chosen, actions)
+        return actions

@@ -1,0 +1,441 @@
+"""Context-aware Bayesian-network actor-critic (BN-MAPPO): robots' actions correlated through a
+learned DAG whose density is annealed to zero, so the final policy executes decentralised.
+
+Reference: Chen & Zhang, "Context-Aware Bayesian Network Actor-Critic Methods for Cooperative
+Multi-Agent Reinforcement Learning" (ICML 2023); code dchen48/BNPG (read, not copied). The joint
+policy and its DAG are :class:`~swarmzoo.agents.bayes_net.BayesNetActor`; this module is MAPPO
+(the central critic ``V(s, o_i)`` and the PPO pieces of :mod:`swarmzoo.algorithms.ctde`) around
+it, with:
+
+* **Edges drawn per step** from the edge network on the context: the joint observation
+  (``--context joint``, BNPG's choice), or only pairs within ``--comm-range`` of each other
+  (``--context neighbours``: correlated execution then needs only local communication).
+* **Reparameterised graphs.** The rollout stores the Gumbel noise of each step's graph; the update
+  rebuilds the graph from the current edge logits and the same noise, so it is the rollout's graph
+  (unless a logit crossed over) and the straight-through gradient of the PPO loss reaches the
+  edge network. (BNPG re-draws a fresh graph in the update instead.)
+* **Sparsity annealing.** The loss adds ``alpha * |density - threshold|``; the threshold is 1 for
+  the first ``hold`` fraction of training, falls linearly to 0 by ``decay_end``, and alpha rises
+  from ``alpha_start`` to ``alpha_end`` after that, so the final DAG is (near-)empty. Density,
+  threshold and alpha are logged (``charts/edge_density``, ...).
+
+Actions must be discrete (parents' actions enter as one-hot slots). The actor is sized for the
+training swarm (parent slots and edge logits for N robots), so a policy runs on that N only.
+Policies are evaluated with the argmax graph and the most likely actions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from swarmzoo.agents.bayes_net import BayesNetActor
+from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save, safe_load
+from swarmzoo.algorithms.common.gae import compute_gae
+from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.minibatch import minibatch_indices
+from swarmzoo.algorithms.common.normalization import ValueNorm
+from swarmzoo.algorithms.common.ppo import (
+    TrainResult,
+    UpdateLog,
+    clipped_policy_loss,
+    clipped_value_loss,
+    next_values,
+    normalize_advantages,
+)
+from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
+from swarmzoo.envs.core.arena import min_image
+
+
+@dataclass
+class Args:
+    """BN-MAPPO on a swarmzoo env with discrete actions."""
+
+    env: str = "navigation-v0"
+    """A swarmzoo env id (discrete actions)."""
+    env_kwargs: tuple[str, ...] = ()
+    """Env arguments as KEY=VALUE (e.g. n_agents=5)."""
+    total_steps: int = 300_000
+    """Environment steps to train for, summed over env copies."""
+    seed: int = 0
+    """Seed of torch, the Gumbel noise, minibatch shuffling and the env copies."""
+    out: Path | None = None
+    """Run folder (default runs/<env>__bayes_net__<seed>__<time>)."""
+    context: Literal["joint", "neighbours"] = "joint"
+    """Edge context: 'joint' (any earlier-ranked robot can be a parent) or 'neighbours' (only
+    robots within comm_range)."""
+    comm_range: float = 1.0
+    """Communication range of the 'neighbours' context (distance between robot centres)."""
+    tau: float = 1.0
+    """Gumbel-softmax temperature of the edges."""
+    anneal: bool = True
+    """Anneal the edge density to 0 (False: no sparsity term, the DAG stays free)."""
+    hold: float = 0.4
+    """Fraction of training with threshold 1 (a dense DAG is encouraged)."""
+    decay_end: float = 0.7
+    """Fraction of training at which the threshold reaches 0."""
+    alpha_start: float = 0.1
+    """Weight of the sparsity term until decay_end."""
+    alpha_end: float = 1.0
+    """Weight of the sparsity term at the end of training (rising linearly after decay_end)."""
+    num_envs: int = 32
+    """Env copies stepped together."""
+    rollout_steps: int = 50
+    """Steps per env copy between updates."""
+    epochs: int = 10
+    """Passes over each rollout."""
+    minibatches: int = 4
+    """Minibatches per epoch (over env steps; each holds all robots of its steps)."""
+    lr: float = 7e-4
+    """Adam learning rate."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0."""
+    gamma: float = 0.95
+    """Discount."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    clip_coef: float = 0.2
+    """PPO ratio clip."""
+    value_clip: float = 0.2
+    """Clip of the value update around the old value (0 turns it off)."""
+    ent_coef: float = 0.01
+    """Entropy bonus."""
+    vf_coef: float = 1.0
+    """Weight of the value loss."""
+    max_grad_norm: float = 10.0
+    """Gradient norm clip."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of actor, edge network and critic."""
+    checkpoint_every: int = 10
+    """Updates between checkpoints."""
+    resume: bool = False
+    """Continue from <out>/checkpoints/latest.pt."""
+    progress: bool = True
+    """Show a progress bar with the live return."""
+    tensorboard: bool = True
+    """Write TensorBoard event files beside progress.csv."""
+    torch_threads: int = 1
+    """torch intra-op threads."""
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "num_envs", "rollout_steps", "epochs", "minibatches", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "clip_coef", "tau", "comm_range"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.context not in ("joint", "neighbours"):
+            raise ValueError(f"context must be 'joint' or 'neighbours', got {self.context!r}")
+        if not 0 <= self.hold <= self.decay_end <= 1:
+            raise ValueError(
+                f"need 0 <= hold <= decay_end <= 1, got hold={self.hold}, decay_end={self.decay_end}"
+            )
+        if self.alpha_start < 0 or self.alpha_end < 0:
+            raise ValueError("alpha_start and alpha_end must be >= 0")
+        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
+            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        if self.minibatches > self.num_envs * self.rollout_steps:
+            raise ValueError(
+                f"minibatches={self.minibatches} exceeds the {self.num_envs * self.rollout_steps} "
+                "env steps of a rollout"
+            )
+
+
+def sparsity_schedule(fraction: float, args: Args) -> tuple[float, float]:
+    """``(threshold, alpha)`` of the sparsity term at ``fraction`` of training (see the module
+    docstring); ``(1, 0)`` without annealing is never used: the term is then off."""
+    if fraction < args.hold:
+        threshold = 1.0
+    elif fraction < args.decay_end:
+        threshold = 1.0 - (fraction - args.hold) / max(args.decay_end - args.hold, 1e-9)
+    else:
+        threshold = 0.0
+    if fraction <= args.decay_end or args.decay_end >= 1.0:
+        alpha = args.alpha_start
+    else:
+        alpha = args.alpha_start + (args.alpha_end - args.alpha_start) * (fraction - args.decay_end) / (
+            1.0 - args.decay_end
+        )
+    return threshold, alpha
+
+
+def comm_mask(task: Any, comm_range: float) -> torch.Tensor:
+    """``(E, N, N)`` pairs of robots within ``comm_range`` of each other (from ``task.pos``)."""
+    if not hasattr(task, "pos"):
+        raise ValueError("the 'neighbours' context needs a task with robot positions (task.pos)")
+    pos = np.asarray(task.pos)
+    delta = min_image(pos[:, None, :, :] - pos[:, :, None, :], task.arena)
+    close = (delta**2).sum(-1) <= comm_range**2
+    return torch.as_tensor(close)
+
+
+class BNModel(nn.Module):
+    """Everything a checkpoint restores: BN actor, central critic, value normaliser."""
+
+    def __init__(
+        self, obs_dim: int, n_actions: int, n_agents: int, state_dim: int, hidden: tuple[int, ...]
+    ) -> None:
+        super().__init__()
+        self.actor = BayesNetActor(obs_dim, n_actions, n_agents, tuple(hidden))
+        self.critic = Critic(state_dim + obs_dim, tuple(hidden))
+        self.value_norm = ValueNorm(())
+
+    def value(self, critic_in: torch.Tensor) -> torch.Tensor:
+        return self.value_norm.denormalize(self.critic(critic_in))
+
+
+def critic_input(obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    """MAPPO's agent-specific global state: ``(E, N, S + D)``."""
+    return torch.cat([state[:, None, :].expand(-1, obs.shape[1], -1), obs], dim=-1)
+
+
+class BayesNetPolicy:
+    """A trained BN policy: ``act(obs (E, N, D), task)``. The argmax DAG of the edge network on
+    the joint observation (with the 'neighbours' context, restricted to pairs within
+    ``comm_range``, read from the task's positions), then the most likely actions level by level."""
+
+    def __init__(
+        self, actor: BayesNetActor, context: str, comm_range: float, deterministic: bool = True
+    ) -> None:
+        self.actor = actor.eval()
+        self.context = context
+        self.comm_range = comm_range
+        self.deterministic = deterministic
+        self.generator = torch.Generator().manual_seed(0)
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+        if x.shape[1:] != (self.actor.n_agents, self.actor.obs_dim):
+            raise ValueError(
+                f"this BN policy was trained on {self.actor.n_agents} robots with observations of size "
+                f"{self.actor.obs_dim}, got {tuple(x.shape[1:])}"
+            )
+        mask = comm_mask(task, self.comm_range) if self.context == "neighbours" else None
+        graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask)
+        actions = self.actor.act(x, graph, deterministic=self.deterministic, generator=self.generator)
+        return actions.numpy().astype(np.int64)
+
+
+def load_bayes_net_policy(data: dict[str, Any], deterministic: bool = True) -> BayesNetPolicy:
+    """The policy of a BN policy file (already read with ``safe_load``)."""
+    cfg = data["actor_config"]
+    actor = BayesNetActor(cfg["obs_dim"], cfg["n_actions"], cfg["n_agents"], tuple(cfg["hidden"]))
+    actor.load_state_dict(data["actor"])
+    return BayesNetPolicy(actor, data["context"], float(data["comm_range"]), deterministic)
+
+
+def _checkpoint(
+    model, optimizer, args, env_kwargs, actor_config, global_step, update, elapsed
+) -> dict[str, Any]:
+    return {
+        "format": POLICY_FORMAT,
+        "algo": "bayes_net_checkpoint",
+        "actor_config": actor_config,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "args": to_jsonable(args),
+        "env_id": args.env,
+        "env_kwargs": env_kwargs,
+        "global_step": global_step,
+        "update": update,
+        "elapsed": elapsed,
+        "torch_rng": torch.get_rng_state(),
+    }
+
+
+def train(args: Args) -> TrainResult:
+    """Train BN-MAPPO; see the module docstring."""
+    torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(args.seed)
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "bayes_net", args.seed)
+    ckpt_path = run_dir / "checkpoints" / "latest.pt"
+    data = safe_load(ckpt_path) if args.resume else None
+    if data is not None and data.get("algo") != "bayes_net_checkpoint":
+        raise ValueError("the checkpoint to resume is not a bayes-net training checkpoint")
+    if ":" in args.env:
+        raise ValueError("bayes-net trains on swarmzoo env ids (it reads the task for positions and state)")
+    venv = make_training_env(args.env, args.num_envs, env_kwargs)
+    if not isinstance(venv.single_action_space, spaces.Discrete):
+        raise ValueError(
+            f"{args.env} has {venv.single_action_space} actions; the BN policy needs discrete actions "
+            "(e.g. continuous_actions=False)"
+        )
+    E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
+    D = int(venv.single_observation_space.shape[0])
+    A = int(venv.single_action_space.n)
+    S = int(np.prod(venv.state_space.shape))
+    actor_config = {"obs_dim": D, "n_actions": A, "n_agents": N, "hidden": list(args.hidden)}
+    model = BNModel(D, A, N, S, tuple(args.hidden))
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
+    n_updates = max(1, args.total_steps // (E * T))
+    global_step, start_update, elapsed_before = 0, 0, 0.0
+    if data is not None:
+        model.load_state_dict(data["model"])
+        optimizer.load_state_dict(data["optimizer"])
+        torch.set_rng_state(data["torch_rng"])
+        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
+    rng = np.random.default_rng([args.seed, start_update])
+    gumbel = torch.Generator().manual_seed(
+        int(np.random.SeedSequence([args.seed, start_update, 3]).generate_state(1)[0])
+    )
+    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+    neighbours = args.context == "neighbours"
+
+    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
+    obs_np, _ = venv.reset(seed=env_seed)
+    obs = torch.as_tensor(obs_np, dtype=torch.float32)
+    state = torch.as_tensor(venv.state(), dtype=torch.float32)
+    mask = comm_mask(venv.task, args.comm_range) if neighbours else None
+
+    buf_obs = torch.zeros(T, E, N, D)
+    buf_cin = torch.zeros(T, E, N, S + D)
+    buf_act = torch.zeros(T, E, N, dtype=torch.long)
+    buf_noise = torch.zeros(T, E, N, N, 2)
+    buf_mask = torch.ones(T, E, N, N, dtype=torch.bool) if neighbours else None
+    buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
+        torch.zeros(T, E, N) for _ in range(7)
+    )
+    active = torch.ones(E, N)
+    log = UpdateLog(logger, args.progress, n_updates * E * T, global_step, f"bayes-net {args.env}")
+    t_start = time.time()
+
+    for update in range(start_update, n_updates):
+        fraction = update / n_updates
+        if args.anneal_lr:
+            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - fraction)
+        threshold, alpha = sparsity_schedule(fraction, args)
+        episode_returns: list[float] = []
+        densities: list[float] = []
+        for t in range(T):
+            noise = torch.rand(E, N, N, 2, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
+            with torch.no_grad():
+                graph = model.actor.sample_graph(obs, comm_mask=mask, tau=args.tau, noise=noise)
+                action = model.actor.act(obs, graph, generator=gumbel)
+                buf_logp[t] = model.actor.log_prob(obs, action, graph)
+                cin = critic_input(obs, state)
+                buf_val[t] = model.value(cin)
+                densities.append(float(model.actor.density(graph, mask)))
+            buf_obs[t], buf_cin[t], buf_act[t], buf_noise[t], buf_active[t] = obs, cin, action, noise, active
+            if neighbours:
+                buf_mask[t] = mask
+            obs_np, rew, term, trunc, infos = venv.step(action.numpy())
+            done = term | trunc
+            buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
+            buf_term[t] = torch.as_tensor(np.asarray(term, dtype=np.float32))
+            buf_done[t] = torch.as_tensor(np.asarray(done, dtype=np.float32))
+            finished = infos["_final_obs"]
+            if finished.any():
+                ids = np.flatnonzero(finished)
+                final_obs = torch.as_tensor(infos["final_obs"][ids], dtype=torch.float32)
+                final_state = torch.as_tensor(infos["final_state"][ids], dtype=torch.float32)
+                with torch.no_grad():
+                    buf_next_val[t, ids] = model.value(critic_input(final_obs, final_state))
+                episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
+            active = active * (1.0 - buf_done[t])
+            active[torch.as_tensor(finished)] = 1.0
+            obs = torch.as_tensor(obs_np, dtype=torch.float32)
+            state = torch.as_tensor(venv.state(), dtype=torch.float32)
+            if neighbours:
+                mask = comm_mask(venv.task, args.comm_range)
+            global_step += E
+        with torch.no_grad():
+            last_value = model.value(critic_input(obs, state))
+        buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
+        advantages, returns = compute_gae(
+            buf_rew, buf_val, buf_next_val, buf_term, buf_done, args.gamma, args.gae_lambda
+        )
+        buf_next_val = torch.zeros(T, E, N)
+
+        # ---- update: samples are env steps (T x E), each with all N robots (the graph couples them)
+        B = T * E
+        b_obs, b_cin, b_act = buf_obs.reshape(B, N, D), buf_cin.reshape(B, N, S + D), buf_act.reshape(B, N)
+        b_noise = buf_noise.reshape(B, N, N, 2)
+        b_mask = buf_mask.reshape(B, N, N) if neighbours else None
+        b_logp, b_adv, b_ret = buf_logp.reshape(B, N), advantages.reshape(B, N), returns.reshape(B, N)
+        b_val, b_active = buf_val.reshape(B, N), buf_active.reshape(B, N).bool()
+        model.value_norm.update(b_ret[b_active])
+        b_target = model.value_norm.normalize(b_ret)
+        with torch.no_grad():
+            b_val_old = model.value_norm.normalize(b_val)
+        for _ in range(args.epochs):
+            for idx in minibatch_indices(B, args.minibatches, rng):
+                live = b_active[idx]
+                mb_mask = None if b_mask is None else b_mask[idx]
+                graph = model.actor.sample_graph(
+                    b_obs[idx], comm_mask=mb_mask, tau=args.tau, noise=b_noise[idx]
+                )
+                dist = model.actor.factors(b_obs[idx], b_act[idx], graph)
+                logp = dist.log_prob(b_act[idx])[live]
+                entropy = dist.entropy()[live].mean()
+                adv = normalize_advantages(b_adv[idx][live])
+                policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx][live], adv, args.clip_coef)
+                v = model.critic(b_cin[idx])[live]
+                value_loss = clipped_value_loss(v, b_target[idx][live], b_val_old[idx][live], args.value_clip)
+                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
+                if args.anneal:
+                    density = model.actor.density(graph, mb_mask)
+                    loss = loss + alpha * (density - threshold).abs()
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+
+        wall = elapsed_before + time.time() - t_start
+        extra = {
+            "charts/edge_density": float(np.mean(densities)),
+            "charts/sparsity_threshold": threshold if args.anneal else float("nan"),
+            "charts/sparsity_alpha": alpha if args.anneal else 0.0,
+        }
+        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T, extra)
+        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
+            atomic_torch_save(
+                _checkpoint(model, optimizer, args, env_kwargs, actor_config, global_step, update + 1, wall),
+                ckpt_path,
+            )
+    log.close()
+    venv.close()
+    atomic_torch_save(
+        {
+            "format": POLICY_FORMAT,
+            "algo": "bayes_net",
+            "actor_config": actor_config,
+            "actor": model.actor.state_dict(),
+            "context": args.context,
+            "comm_range": args.comm_range,
+            "env_id": args.env,
+            "env_kwargs": dict(env_kwargs),
+            "args": to_jsonable(args),
+            "global_step": global_step,
+        },
+        run_dir / "policy.pt",
+    )
+    return TrainResult(
+        run_dir=run_dir,
+        global_step=global_step,
+        wall_time=elapsed_before + time.time() - t_start,
+        final_return=log.final_return,
+        curve=log.curve,
+    )
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    """CLI: ``swarmzoo train bayes-net --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
+    import tyro
+
+    args = tyro.cli(Args, args=argv, prog="swarmzoo train bayes-net", description=__doc__.split("\n\n")[0])
+    result = train(args)
+    print(
+        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
+        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
+    )
+    return result

@@ -1,0 +1,116 @@
+"""The Bayesian-network joint policy: acyclic graphs, parent masking, factor log-probabilities."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from swarmzoo.agents.bayes_net import BayesNetActor, allowed_edges, gumbel_edges, levels
+
+
+def _actor(n: int = 3, d: int = 4, a: int = 3, order=None, seed: int = 0) -> BayesNetActor:
+    torch.manual_seed(seed)
+    actor = BayesNetActor(d, a, n, hidden=(16,), order=order)
+    for p in actor.parameters():  # larger weights than the near-zero init, so factors differ
+        torch.nn.init.normal_(p, std=0.7)
+    return actor
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sampled_graphs_are_acyclic_and_follow_the_order(seed: int) -> None:
+    n = 6
+    order = torch.as_tensor(np.random.default_rng(seed).permutation(n))
+    actor = _actor(n=n, order=order, seed=seed)
+    obs = torch.randn(32, n, 4)
+    g = actor.sample_graph(obs, generator=torch.Generator().manual_seed(seed))
+    assert set(g.unique().tolist()) <= {0.0, 1.0} and g.sum() > 0
+    assert not (g.bool() & ~actor.allowed).any()
+    level = levels(g)  # raises on a cycle
+    j, i = torch.nonzero(g[0], as_tuple=True)
+    assert (level[0, j] < level[0, i]).all()
+    rank = torch.empty(n, dtype=torch.long)
+    rank[order] = torch.arange(n)
+    assert torch.equal(allowed_edges(n, order), rank[:, None] < rank[None, :])
+
+
+def test_levels_reject_cycles_and_bad_orders() -> None:
+    cyc = torch.zeros(1, 3, 3)
+    cyc[0, 0, 1] = cyc[0, 1, 2] = cyc[0, 2, 0] = 1
+    with pytest.raises(ValueError, match="cycle"):
+        levels(cyc)
+    with pytest.raises(ValueError, match="permutation"):
+        allowed_edges(3, torch.tensor([0, 0, 2]))
+
+
+def test_a_robot_reads_only_its_parents_actions() -> None:
+    actor = _actor(n=4)
+    obs = torch.randn(1, 4, 4)
+    graph = torch.zeros(1, 4, 4)
+    graph[0, 0, 2] = 1.0  # robot 0 is robot 2's only parent
+    base = torch.tensor([[0, 1, 2, 0]])
+    probs = actor.factors(obs, base, graph).probs[0, 2]
+    for other in (1, 3):  # non-parents: any action leaves robot 2's factor unchanged
+        for a in range(3):
+            changed = base.clone()
+            changed[0, other] = a
+            torch.testing.assert_close(actor.factors(obs, changed, graph).probs[0, 2], probs)
+    changed = base.clone()
+    changed[0, 0] = 2  # the parent's action does change it
+    assert not torch.allclose(actor.factors(obs, changed, graph).probs[0, 2], probs)
+
+
+def test_an_empty_graph_is_an_independent_policy() -> None:
+    actor = _actor(n=3)
+    obs = torch.randn(5, 3, 4)
+    empty = torch.zeros(5, 3, 3)
+    actions = torch.randint(0, 3, (5, 3))
+    independent = torch.cat([obs, torch.zeros(5, 3, 9)], dim=-1)
+    expected = torch.distributions.Categorical(logits=actor.actor(independent)).log_prob(actions)
+    torch.testing.assert_close(actor.log_prob(obs, actions, empty), expected)
+    assert levels(empty).max() == 0
+
+
+def test_joint_log_probabilities_sum_to_one_and_match_sampling() -> None:
+    """Brute force on 3 robots: exp(sum of log-factors) over all 27 joint actions sums to 1, and
+    the level-by-level sampler draws joint actions with those probabilities."""
+    actor = _actor(n=3)
+    obs = torch.randn(1, 3, 4)
+    graph = torch.zeros(1, 3, 3)
+    graph[0, 0, 1] = graph[0, 0, 2] = graph[0, 1, 2] = 1.0  # a full chain: 3 levels
+    joint = {}
+    for combo in itertools.product(range(3), repeat=3):
+        a = torch.tensor([combo])
+        joint[combo] = actor.log_prob(obs, a, graph).sum().exp().item()
+    assert sum(joint.values()) == pytest.approx(1.0, abs=1e-5)
+    draws = 20_000
+    sampled = actor.act(
+        obs.expand(draws, -1, -1), graph.expand(draws, -1, -1), generator=torch.Generator().manual_seed(0)
+    )
+    counts: dict[tuple, int] = {}
+    for row in sampled.tolist():
+        counts[tuple(row)] = counts.get(tuple(row), 0) + 1
+    for combo, p in joint.items():
+        assert counts.get(combo, 0) / draws == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / draws) + 1e-3)
+
+
+def test_straight_through_edges_pass_gradients_to_the_edge_network() -> None:
+    actor = _actor(n=3)
+    obs = torch.randn(8, 3, 4)
+    graph = actor.sample_graph(obs, generator=torch.Generator().manual_seed(1))
+    actions = actor.act(obs, graph.detach())
+    (actor.log_prob(obs, actions, graph).sum() + actor.density(graph)).backward()
+    assert actor.edge_net[0].weight.grad.abs().sum() > 0
+    soft = gumbel_edges(torch.zeros(1000, 2), hard=False, generator=torch.Generator().manual_seed(0))
+    assert 0.4 < soft.mean() < 0.6
+
+
+def test_comm_mask_limits_parents_to_neighbours() -> None:
+    actor = _actor(n=4)
+    obs = torch.randn(16, 4, 4)
+    comm = torch.zeros(16, 4, 4, dtype=torch.bool)
+    comm[:, 0, 1] = comm[:, 1, 0] = True  # only robots 0 and 1 can talk
+    g = actor.sample_graph(obs, comm_mask=comm)
+    assert g.sum() == g[:, 0, 1].sum()

@@ -1,0 +1,152 @@
+"""BN-MAPPO: smoke training, annealing to an independent policy, files, errors; the tabular
+coordination game."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from swarmzoo.agents import make_policy
+from swarmzoo.agents.networks import load_policy
+from swarmzoo.algorithms.bayes_net import Args, BayesNetPolicy, sparsity_schedule, train
+from swarmzoo.algorithms.coordination_game import CLIMBING, joint_probabilities, train_tabular
+from swarmzoo.evaluation import evaluate
+
+TINY = dict(
+    total_steps=400, num_envs=4, rollout_steps=50, epochs=2, minibatches=2, progress=False, tensorboard=False
+)
+
+
+@pytest.mark.parametrize(
+    "env_id,extra",
+    [
+        ("navigation-v0", ()),
+        ("coverage-v0", ("continuous_actions=False", "n_agents=4", "max_cycles=50")),
+    ],
+)
+@pytest.mark.parametrize("context", ["joint", "neighbours"])
+def test_smoke_train_writes_a_policy(tmp_path, env_id: str, extra: tuple, context: str) -> None:
+    result = train(Args(env=env_id, env_kwargs=extra, context=context, out=tmp_path / "run", **TINY))
+    assert result.global_step == 400 and np.isfinite(result.final_return)
+    with (result.run_dir / "progress.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all(0.0 <= float(r["charts/edge_density"]) <= 1.0 for r in rows)
+    data = torch.load(result.run_dir / "policy.pt", weights_only=True)
+    assert data["algo"] == "bayes_net" and data["context"] == context
+    policy = make_policy(str(result.run_dir), env_id)
+    assert isinstance(policy, BayesNetPolicy)
+    kwargs = dict(kv.split("=") for kv in extra)
+    out = evaluate(env_id, policy, episodes=2, **{k: eval(v) for k, v in kwargs.items()})
+    assert np.isfinite(out["mean_return"])
+
+
+def test_schedule_holds_then_decays_then_raises_alpha() -> None:
+    args = Args(hold=0.4, decay_end=0.7, alpha_start=0.1, alpha_end=1.0)
+    assert sparsity_schedule(0.0, args) == (1.0, 0.1)
+    assert sparsity_schedule(0.39, args) == (1.0, 0.1)
+    assert sparsity_schedule(0.55, args)[0] == pytest.approx(0.5)
+    assert sparsity_schedule(0.7, args) == (0.0, 0.1)
+    assert sparsity_schedule(0.85, args)[1] == pytest.approx(0.55)
+    assert sparsity_schedule(1.0, args)[1] == pytest.approx(1.0)
+
+
+def test_threshold_zero_and_large_alpha_empty_the_graph_and_give_an_independent_policy(tmp_path) -> None:
+    result = train(
+        Args(
+            out=tmp_path / "r",
+            hold=0.0,
+            decay_end=0.0,
+            alpha_start=50.0,
+            alpha_end=50.0,
+            lr=3e-3,
+            **dict(TINY, total_steps=1600),
+        )
+    )
+    with (result.run_dir / "progress.csv").open() as f:
+        density = [float(r["charts/edge_density"]) for r in csv.DictReader(f)]
+    assert density[-1] < 0.05 < density[0], density
+    policy, _ = load_policy(result.run_dir / "policy.pt")
+    actor = policy.actor
+    import swarmzoo
+
+    venv = swarmzoo.make_vec("navigation-v0", 64)
+    obs = torch.as_tensor(venv.reset(seed=99)[0])  # observations like those it trained on
+    graph = actor.sample_graph(obs, deterministic=True)
+    assert graph.sum() == 0
+    independent = actor.actor(torch.cat([obs, torch.zeros(64, 3, 3 * actor.n_actions)], dim=-1)).argmax(-1)
+    assert np.array_equal(policy.act(obs.numpy()), independent.numpy())
+
+
+def test_resume_and_errors(tmp_path) -> None:
+    out = tmp_path / "run"
+    first = train(Args(out=out, checkpoint_every=1, **TINY))
+    resumed = train(Args(out=out, resume=True, checkpoint_every=1, **dict(TINY, total_steps=800)))
+    assert (first.global_step, resumed.global_step) == (400, 800)
+    with pytest.raises(ValueError, match="bayes_net training checkpoint, not a policy"):
+        load_policy(out / "checkpoints" / "latest.pt")
+    with pytest.raises(ValueError, match="discrete actions"):
+        train(Args(env="coverage-v0", out=tmp_path / "c", **TINY))
+    with pytest.raises(ValueError, match="context"):
+        Args(context="global")
+    with pytest.raises(ValueError, match="hold <= decay_end"):
+        Args(hold=0.8, decay_end=0.5)
+    policy = make_policy(str(out), "navigation-v0")
+    with pytest.raises(ValueError, match="trained on 3 robots"):
+        policy.act(np.zeros((1, 5, policy.actor.obs_dim), dtype=np.float32))
+
+
+def test_cli_trains_bayes_net(tmp_path) -> None:
+    from swarmzoo.cli import main
+
+    out = tmp_path / "cli"
+    main(
+        [
+            "train",
+            "bayes-net",
+            "--total-steps",
+            "200",
+            "--num-envs",
+            "2",
+            "--rollout-steps",
+            "50",
+            "--no-progress",
+            "--no-tensorboard",
+            "--out",
+            str(out),
+        ]
+    )
+    assert (out / "policy.pt").is_file()
+
+
+# -- the tabular coordination game ---------------------------------------------------------------
+
+
+def test_joint_probabilities_are_distributions_for_both_policy_classes() -> None:
+    gen = torch.Generator().manual_seed(0)
+    for policy, rows in (("independent", [1, 1, 1]), ("bayes_net", [1, 2, 4])):
+        logits = [torch.randn(r, 2, generator=gen, dtype=torch.float64) for r in rows]
+        p = joint_probabilities(logits, policy, 2)
+        assert p.shape == (2, 2, 2) and float(p.sum()) == pytest.approx(1.0)
+    # bayes_net: the third agent's table row is picked by the first two agents' actions
+    logits = [torch.zeros(1, 2), torch.zeros(2, 2), torch.tensor([[9.0, 0], [0, 9.0], [9.0, 0], [0, 9.0]])]
+    p = joint_probabilities(logits, "bayes_net", 2)
+    assert p[0, 1, 1] > 0.24 and p[0, 1, 0] < 0.01
+
+
+@pytest.mark.slow
+def test_bayes_net_solves_the_climbing_game_and_independent_policies_do_not() -> None:
+    for seed in range(5):
+        bn = train_tabular(CLIMBING, "bayes_net", seed=seed)
+        ind = train_tabular(CLIMBING, "independent", seed=seed)
+        assert bn.best_joint_action == (0, 0) and bn.expected_payoff > 10.5, (seed, bn.expected_payoff)
+        assert ind.best_joint_action != (0, 0) and ind.expected_payoff < 8.0, (seed, ind.expected_payoff)
+
+
+def test_game_errors_name_the_problem() -> None:
+    with pytest.raises(ValueError, match="policy"):
+        train_tabular(CLIMBING, "joint")
+    with pytest.raises(ValueError, match="same number of actions"):
+        train_tabular(np.zeros((2, 3)), "independent")

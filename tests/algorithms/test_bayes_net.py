@@ -150,3 +150,13 @@ def test_game_errors_name_the_problem() -> None:
         train_tabular(CLIMBING, "joint")
     with pytest.raises(ValueError, match="same number of actions"):
         train_tabular(np.zeros((2, 3)), "independent")
+
+
+def test_render_a_bayes_net_policy(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    from swarmzoo.cli import main
+
+    result = train(Args(out=tmp_path / "r", **TINY))
+    gif = tmp_path / "bn.gif"
+    main(["render", "navigation-v0", "--policy", str(result.run_dir), "--out", str(gif)])
+    assert gif.is_file() and gif.stat().st_size > 1000

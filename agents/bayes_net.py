@@ -29,11 +29,15 @@ The joint policy factorises over a DAG ``G`` on the N robots::
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical
 
 from swarmzoo.agents.networks import mlp
+from swarmzoo.envs.core.arena import min_image
 
 
 def allowed_edges(n_agents: int, order: torch.Tensor | None = None) -> torch.Tensor:
@@ -77,6 +81,8 @@ def levels(graph: torch.Tensor) -> torch.Tensor:
     B, N, _ = graph.shape
     parent = graph > 0.5
     level = torch.zeros(B, N, dtype=torch.long)
+    if N == 0:
+        return level
     for _ in range(N):
         # level(i) = max over parents j of level(j) + 1; a fixed point after depth(G) rounds.
         cand = torch.where(parent, level[:, :, None] + 1, torch.zeros((), dtype=torch.long)).amax(dim=1)
@@ -92,9 +98,13 @@ class BayesNetActor(nn.Module):
     Args:
         obs_dim: observation size D.
         n_actions: discrete actions A.
-        n_agents: robots N (the parent slots and the edge network are sized for it).
+        n_agents: robots N (the parent slots and the joint edge network are sized for it).
         hidden: hidden layer sizes of the actor and the edge network.
         order: the topological order (robot indices, first to last); default ``0..N-1``.
+        context: ``"joint"``: one edge network reads the joint observation and scores every pair
+            (BNPG's choice; executing it needs every robot's observation); ``"pairwise"``: a shared
+            network scores the pair ``j -> i`` from ``(o_j, o_i)`` alone, so with a communication
+            mask a robot needs only its neighbours' observations and actions.
     """
 
     def __init__(
@@ -104,19 +114,30 @@ class BayesNetActor(nn.Module):
         n_agents: int,
         hidden: tuple[int, ...] = (64, 64),
         order: torch.Tensor | None = None,
+        context: str = "joint",
     ) -> None:
         super().__init__()
-        self.obs_dim, self.n_actions, self.n_agents = obs_dim, n_actions, n_agents
+        if context not in ("joint", "pairwise"):
+            raise ValueError(f"context must be 'joint' or 'pairwise', got {context!r}")
+        self.obs_dim, self.n_actions, self.n_agents, self.context = obs_dim, n_actions, n_agents, context
         self.actor = mlp(obs_dim + n_agents * n_actions, tuple(hidden), n_actions, 0.01)
-        self.edge_net = mlp(n_agents * obs_dim, tuple(hidden), n_agents * n_agents * 2, 0.01)
+        if context == "joint":
+            self.edge_net = mlp(n_agents * obs_dim, tuple(hidden), n_agents * n_agents * 2, 0.01)
+        else:
+            self.edge_net = mlp(2 * obs_dim, tuple(hidden), 2, 0.01)
         self.register_buffer("allowed", allowed_edges(n_agents, order))
 
     # -- the graph ------------------------------------------------------------------------------
 
     def edge_logits(self, obs: torch.Tensor) -> torch.Tensor:
-        """``(B, N, D)`` observations (the joint observation is the context) -> ``(B, N, N, 2)``."""
-        B = obs.shape[0]
-        return self.edge_net(obs.reshape(B, -1)).reshape(B, self.n_agents, self.n_agents, 2)
+        """``(B, N, D)`` observations -> ``(B, N, N, 2)`` logits of the edges ``j -> i``."""
+        B, N, D = obs.shape
+        if self.context == "joint":
+            return self.edge_net(obs.reshape(B, -1)).reshape(B, N, N, 2)
+        pairs = torch.cat(
+            [obs[:, :, None, :].expand(B, N, N, D), obs[:, None, :, :].expand(B, N, N, D)], dim=-1
+        )
+        return self.edge_net(pairs)  # [b, j, i] from (o_j, o_i)
 
     def sample_graph(
         self,
@@ -174,7 +195,7 @@ class BayesNetActor(nn.Module):
         B, N, _ = obs.shape
         level = levels(graph)
         actions = torch.zeros(B, N, dtype=torch.long)
-        for lv in range(int(level.max()) + 1 if N else 0):
+        for lv in range(int(level.max()) + 1):
             dist = self.factors(obs, actions, graph)
             if deterministic:
                 chosen = dist.probs.argmax(-1)
@@ -184,3 +205,58 @@ class BayesNetActor(nn.Module):
             here = level == lv
             actions = torch.where(here, chosen, actions)
         return actions
+
+
+def comm_mask(task: Any, comm_range: float) -> torch.Tensor:
+    """``(E, N, N)`` pairs of robots within ``comm_range`` of each other, from the task's
+    positions ``task.pos (E, N, 2)`` and arena (torus distances where the arena wraps)."""
+    if not hasattr(task, "pos") or not hasattr(task, "arena"):
+        raise ValueError("a communication range needs a task with robot positions (task.pos, task.arena)")
+    pos = np.asarray(task.pos)
+    delta = min_image(pos[:, None, :, :] - pos[:, :, None, :], task.arena)
+    return torch.as_tensor((delta**2).sum(-1) <= comm_range**2)
+
+
+class BayesNetPolicy:
+    """A trained BN policy: ``act(obs (E, N, D), task)``. The argmax DAG of the edge network
+    (with a ``comm_range``, only pairs within it, from the task's positions), then each robot's
+    most likely action (or a seeded draw), level by level. With an empty DAG (annealing's goal)
+    every robot acts on its own observation alone."""
+
+    def __init__(
+        self,
+        actor: BayesNetActor,
+        comm_range: float | None = None,
+        deterministic: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        self.actor = actor.eval()
+        self.comm_range = comm_range
+        self.deterministic = deterministic
+        self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+        if x.ndim != 3 or x.shape[1:] != (self.actor.n_agents, self.actor.obs_dim):
+            raise ValueError(
+                f"this BN policy takes observations (E, {self.actor.n_agents}, {self.actor.obs_dim}) "
+                f"(it was trained on {self.actor.n_agents} robots), got {tuple(x.shape)}"
+            )
+        mask = comm_mask(task, self.comm_range) if self.comm_range is not None else None
+        graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask)
+        actions = self.actor.act(x, graph, deterministic=self.deterministic, generator=self.generator)
+        return actions.numpy().astype(np.int64)
+
+
+def load_bayes_net_policy(
+    data: dict[str, Any], deterministic: bool = True, seed: int | None = None
+) -> BayesNetPolicy:
+    """The policy of a BN policy file (already read with ``safe_load``)."""
+    cfg = data["actor_config"]
+    actor = BayesNetActor(
+        cfg["obs_dim"], cfg["n_actions"], cfg["n_agents"], tuple(cfg["hidden"]), context=cfg["context"]
+    )
+    actor.load_state_dict(data["actor"])
+    comm_range = float(data["comm_range"]) if cfg["context"] == "pairwise" else None
+    return BayesNetPolicy(actor, comm_range, deterministic, seed)

@@ -266,9 +266,10 @@ def load_policy(
     path: str | Path, deterministic: bool = True, seed: int | None = None
 ) -> tuple[Any, dict[str, Any]]:
     """A policy file (or a CTDE training checkpoint) as ``(policy, metadata)``: an
-    :class:`ActorPolicy` (CTDE), or a :class:`~swarmzoo.agents.mean_field.MeanFieldPolicy` for a
-    mean-field file (``algo == "mean_field"``). ``deterministic`` takes the most likely action
-    instead of sampling; ``seed`` seeds a mean-field policy's sampling."""
+    :class:`ActorPolicy` (CTDE), a :class:`~swarmzoo.agents.mean_field.MeanFieldPolicy`
+    (``algo == "mean_field"``) or a :class:`~swarmzoo.agents.bayes_net.BayesNetPolicy`
+    (``algo == "bayes_net"``). ``deterministic`` takes the most likely action instead of
+    sampling; ``seed`` seeds the sampling."""
     data = safe_load(path)
     if data.get("algo") == "mean_field":
         from swarmzoo.agents.mean_field import load_mean_field_policy
@@ -276,10 +277,10 @@ def load_policy(
         meta = {k: v for k, v in data.items() if k not in ("schedule", "model", "optimizer")}
         return load_mean_field_policy(data, deterministic=deterministic, seed=seed), meta
     if data.get("algo") == "bayes_net":
-        from swarmzoo.algorithms.bayes_net import load_bayes_net_policy
+        from swarmzoo.agents.bayes_net import load_bayes_net_policy
 
         meta = {k: v for k, v in data.items() if k != "actor"}
-        return load_bayes_net_policy(data, deterministic=deterministic), meta
+        return load_bayes_net_policy(data, deterministic=deterministic, seed=seed), meta
     if data.get("algo") in ("mean_field_checkpoint", "bayes_net_checkpoint"):
         raise ValueError(
             f"{path} is a {data['algo'].removesuffix('_checkpoint')} training checkpoint, not a policy: use "

@@ -7,9 +7,11 @@ policy and its DAG are :class:`~swarmzoo.agents.bayes_net.BayesNetActor`; this m
 (the central critic ``V(s, o_i)`` and the PPO pieces of :mod:`swarmzoo.algorithms.ctde`) around
 it, with:
 
-* **Edges drawn per step** from the edge network on the context: the joint observation
-  (``--context joint``, BNPG's choice), or only pairs within ``--comm-range`` of each other
-  (``--context neighbours``: correlated execution then needs only local communication).
+* **Edges drawn per step** from an edge network: on the joint observation (``--context joint``,
+  BNPG's choice: executing a non-empty DAG then needs every robot's observation), or pair by pair
+  from ``(o_j, o_i)`` for robots within ``--comm-range`` of each other only (``--context
+  neighbours``: a robot then needs only its neighbours' observations and actions). Robots that
+  finished their episode are never parents.
 * **Reparameterised graphs.** The rollout stores the Gumbel noise of each step's graph; the update
   rebuilds the graph from the current edge logits and the same noise, so it is the rollout's graph
   (unless a logit crossed over) and the straight-through gradient of the PPO loss reaches the
@@ -36,7 +38,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from swarmzoo.agents.bayes_net import BayesNetActor
+from swarmzoo.agents.bayes_net import BayesNetActor, comm_mask
 from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save, safe_load
 from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
@@ -45,13 +47,13 @@ from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
+    check_resume,
     clipped_policy_loss,
     clipped_value_loss,
     next_values,
     normalize_advantages,
 )
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
-from swarmzoo.envs.core.arena import min_image
 
 
 @dataclass
@@ -69,8 +71,9 @@ class Args:
     out: Path | None = None
     """Run folder (default runs/<env>__bayes_net__<seed>__<time>)."""
     context: Literal["joint", "neighbours"] = "joint"
-    """Edge context: 'joint' (any earlier-ranked robot can be a parent) or 'neighbours' (only
-    robots within comm_range)."""
+    """Edge context: 'joint' (the joint observation scores every pair; any earlier-ranked robot
+    can be a parent) or 'neighbours' (each pair scored from the two robots' observations; only
+    robots within comm_range can be parents)."""
     comm_range: float = 1.0
     """Communication range of the 'neighbours' context (distance between robot centres)."""
     tau: float = 1.0
@@ -129,16 +132,20 @@ class Args:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("lr", "clip_coef", "tau", "comm_range"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+            if not 0 < getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
+        if self.torch_threads < 1:
+            raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}")
         if self.context not in ("joint", "neighbours"):
             raise ValueError(f"context must be 'joint' or 'neighbours', got {self.context!r}")
         if not 0 <= self.hold <= self.decay_end <= 1:
             raise ValueError(
                 f"need 0 <= hold <= decay_end <= 1, got hold={self.hold}, decay_end={self.decay_end}"
             )
-        if self.alpha_start < 0 or self.alpha_end < 0:
-            raise ValueError("alpha_start and alpha_end must be >= 0")
+        if not (0 <= self.alpha_start < float("inf") and 0 <= self.alpha_end < float("inf")):
+            raise ValueError(
+                f"alpha_start and alpha_end must be >= 0, got {self.alpha_start}, {self.alpha_end}"
+            )
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
         if self.minibatches > self.num_envs * self.rollout_steps:
@@ -148,9 +155,13 @@ class Args:
             )
 
 
+# Args that fix what a checkpoint's networks are; a resumed run must keep them.
+STRUCTURAL = ("env", "env_kwargs", "context", "comm_range", "hidden", "num_envs", "rollout_steps", "anneal")
+
+
 def sparsity_schedule(fraction: float, args: Args) -> tuple[float, float]:
-    """``(threshold, alpha)`` of the sparsity term at ``fraction`` of training (see the module
-    docstring); ``(1, 0)`` without annealing is never used: the term is then off."""
+    """``(threshold, alpha)`` of the sparsity term ``alpha * |density - threshold|`` at
+    ``fraction`` of training (see the module docstring)."""
     if fraction < args.hold:
         threshold = 1.0
     elif fraction < args.decay_end:
@@ -166,24 +177,20 @@ def sparsity_schedule(fraction: float, args: Args) -> tuple[float, float]:
     return threshold, alpha
 
 
-def comm_mask(task: Any, comm_range: float) -> torch.Tensor:
-    """``(E, N, N)`` pairs of robots within ``comm_range`` of each other (from ``task.pos``)."""
-    if not hasattr(task, "pos"):
-        raise ValueError("the 'neighbours' context needs a task with robot positions (task.pos)")
-    pos = np.asarray(task.pos)
-    delta = min_image(pos[:, None, :, :] - pos[:, :, None, :], task.arena)
-    close = (delta**2).sum(-1) <= comm_range**2
-    return torch.as_tensor(close)
-
-
 class BNModel(nn.Module):
     """Everything a checkpoint restores: BN actor, central critic, value normaliser."""
 
     def __init__(
-        self, obs_dim: int, n_actions: int, n_agents: int, state_dim: int, hidden: tuple[int, ...]
+        self,
+        obs_dim: int,
+        n_actions: int,
+        n_agents: int,
+        state_dim: int,
+        hidden: tuple[int, ...],
+        context: str,
     ) -> None:
         super().__init__()
-        self.actor = BayesNetActor(obs_dim, n_actions, n_agents, tuple(hidden))
+        self.actor = BayesNetActor(obs_dim, n_actions, n_agents, tuple(hidden), context=context)
         self.critic = Critic(state_dim + obs_dim, tuple(hidden))
         self.value_norm = ValueNorm(())
 
@@ -194,42 +201,6 @@ class BNModel(nn.Module):
 def critic_input(obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
     """MAPPO's agent-specific global state: ``(E, N, S + D)``."""
     return torch.cat([state[:, None, :].expand(-1, obs.shape[1], -1), obs], dim=-1)
-
-
-class BayesNetPolicy:
-    """A trained BN policy: ``act(obs (E, N, D), task)``. The argmax DAG of the edge network on
-    the joint observation (with the 'neighbours' context, restricted to pairs within
-    ``comm_range``, read from the task's positions), then the most likely actions level by level."""
-
-    def __init__(
-        self, actor: BayesNetActor, context: str, comm_range: float, deterministic: bool = True
-    ) -> None:
-        self.actor = actor.eval()
-        self.context = context
-        self.comm_range = comm_range
-        self.deterministic = deterministic
-        self.generator = torch.Generator().manual_seed(0)
-
-    @torch.no_grad()
-    def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
-        if x.shape[1:] != (self.actor.n_agents, self.actor.obs_dim):
-            raise ValueError(
-                f"this BN policy was trained on {self.actor.n_agents} robots with observations of size "
-                f"{self.actor.obs_dim}, got {tuple(x.shape[1:])}"
-            )
-        mask = comm_mask(task, self.comm_range) if self.context == "neighbours" else None
-        graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask)
-        actions = self.actor.act(x, graph, deterministic=self.deterministic, generator=self.generator)
-        return actions.numpy().astype(np.int64)
-
-
-def load_bayes_net_policy(data: dict[str, Any], deterministic: bool = True) -> BayesNetPolicy:
-    """The policy of a BN policy file (already read with ``safe_load``)."""
-    cfg = data["actor_config"]
-    actor = BayesNetActor(cfg["obs_dim"], cfg["n_actions"], cfg["n_agents"], tuple(cfg["hidden"]))
-    actor.load_state_dict(data["actor"])
-    return BayesNetPolicy(actor, data["context"], float(data["comm_range"]), deterministic)
 
 
 def _checkpoint(
@@ -259,8 +230,8 @@ def train(args: Args) -> TrainResult:
     run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "bayes_net", args.seed)
     ckpt_path = run_dir / "checkpoints" / "latest.pt"
     data = safe_load(ckpt_path) if args.resume else None
-    if data is not None and data.get("algo") != "bayes_net_checkpoint":
-        raise ValueError("the checkpoint to resume is not a bayes-net training checkpoint")
+    if data is not None:
+        check_resume(data, args, "bayes_net_checkpoint", STRUCTURAL)
     if ":" in args.env:
         raise ValueError("bayes-net trains on swarmzoo env ids (it reads the task for positions and state)")
     venv = make_training_env(args.env, args.num_envs, env_kwargs)
@@ -273,8 +244,16 @@ def train(args: Args) -> TrainResult:
     D = int(venv.single_observation_space.shape[0])
     A = int(venv.single_action_space.n)
     S = int(np.prod(venv.state_space.shape))
-    actor_config = {"obs_dim": D, "n_actions": A, "n_agents": N, "hidden": list(args.hidden)}
-    model = BNModel(D, A, N, S, tuple(args.hidden))
+    neighbours = args.context == "neighbours"
+    actor_context = "pairwise" if neighbours else "joint"
+    actor_config = {
+        "obs_dim": D,
+        "n_actions": A,
+        "n_agents": N,
+        "hidden": list(args.hidden),
+        "context": actor_context,
+    }
+    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     global_step, start_update, elapsed_before = 0, 0, 0.0
@@ -288,19 +267,18 @@ def train(args: Args) -> TrainResult:
         int(np.random.SeedSequence([args.seed, start_update, 3]).generate_state(1)[0])
     )
     logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
-    neighbours = args.context == "neighbours"
 
     env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
     obs_np, _ = venv.reset(seed=env_seed)
     obs = torch.as_tensor(obs_np, dtype=torch.float32)
     state = torch.as_tensor(venv.state(), dtype=torch.float32)
-    mask = comm_mask(venv.task, args.comm_range) if neighbours else None
+    comm = comm_mask(venv.task, args.comm_range) if neighbours else torch.ones(E, N, N, dtype=torch.bool)
 
     buf_obs = torch.zeros(T, E, N, D)
     buf_cin = torch.zeros(T, E, N, S + D)
     buf_act = torch.zeros(T, E, N, dtype=torch.long)
     buf_noise = torch.zeros(T, E, N, N, 2)
-    buf_mask = torch.ones(T, E, N, N, dtype=torch.bool) if neighbours else None
+    buf_mask = torch.ones(T, E, N, N, dtype=torch.bool)
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
     )
@@ -315,8 +293,10 @@ def train(args: Args) -> TrainResult:
         threshold, alpha = sparsity_schedule(fraction, args)
         episode_returns: list[float] = []
         densities: list[float] = []
+        argmax_densities: list[float] = []
         for t in range(T):
             noise = torch.rand(E, N, N, 2, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
+            mask = comm & active.bool()[:, :, None]  # parents: in range and still in the episode
             with torch.no_grad():
                 graph = model.actor.sample_graph(obs, comm_mask=mask, tau=args.tau, noise=noise)
                 action = model.actor.act(obs, graph, generator=gumbel)
@@ -324,9 +304,11 @@ def train(args: Args) -> TrainResult:
                 cin = critic_input(obs, state)
                 buf_val[t] = model.value(cin)
                 densities.append(float(model.actor.density(graph, mask)))
+                # What evaluation executes: the argmax graph (BNPG's eval_open_ratio).
+                argmax = model.actor.sample_graph(obs, deterministic=True, comm_mask=mask)
+                argmax_densities.append(float(model.actor.density(argmax, mask)))
             buf_obs[t], buf_cin[t], buf_act[t], buf_noise[t], buf_active[t] = obs, cin, action, noise, active
-            if neighbours:
-                buf_mask[t] = mask
+            buf_mask[t] = mask
             obs_np, rew, term, trunc, infos = venv.step(action.numpy())
             done = term | trunc
             buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
@@ -345,7 +327,7 @@ def train(args: Args) -> TrainResult:
             obs = torch.as_tensor(obs_np, dtype=torch.float32)
             state = torch.as_tensor(venv.state(), dtype=torch.float32)
             if neighbours:
-                mask = comm_mask(venv.task, args.comm_range)
+                comm = comm_mask(venv.task, args.comm_range)
             global_step += E
         with torch.no_grad():
             last_value = model.value(critic_input(obs, state))
@@ -359,7 +341,7 @@ def train(args: Args) -> TrainResult:
         B = T * E
         b_obs, b_cin, b_act = buf_obs.reshape(B, N, D), buf_cin.reshape(B, N, S + D), buf_act.reshape(B, N)
         b_noise = buf_noise.reshape(B, N, N, 2)
-        b_mask = buf_mask.reshape(B, N, N) if neighbours else None
+        b_mask = buf_mask.reshape(B, N, N)
         b_logp, b_adv, b_ret = buf_logp.reshape(B, N), advantages.reshape(B, N), returns.reshape(B, N)
         b_val, b_active = buf_val.reshape(B, N), buf_active.reshape(B, N).bool()
         model.value_norm.update(b_ret[b_active])
@@ -369,7 +351,7 @@ def train(args: Args) -> TrainResult:
         for _ in range(args.epochs):
             for idx in minibatch_indices(B, args.minibatches, rng):
                 live = b_active[idx]
-                mb_mask = None if b_mask is None else b_mask[idx]
+                mb_mask = b_mask[idx]
                 graph = model.actor.sample_graph(
                     b_obs[idx], comm_mask=mb_mask, tau=args.tau, noise=b_noise[idx]
                 )
@@ -393,6 +375,7 @@ def train(args: Args) -> TrainResult:
         wall = elapsed_before + time.time() - t_start
         extra = {
             "charts/edge_density": float(np.mean(densities)),
+            "charts/edge_density_argmax": float(np.mean(argmax_densities)),
             "charts/sparsity_threshold": threshold if args.anneal else float("nan"),
             "charts/sparsity_alpha": alpha if args.anneal else 0.0,
         }
@@ -410,7 +393,6 @@ def train(args: Args) -> TrainResult:
             "algo": "bayes_net",
             "actor_config": actor_config,
             "actor": model.actor.state_dict(),
-            "context": args.context,
             "comm_range": args.comm_range,
             "env_id": args.env,
             "env_kwargs": dict(env_kwargs),

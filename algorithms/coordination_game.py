@@ -72,6 +72,8 @@ def train_tabular(
         init_scale: std of the initial logits (0: uniform policies).
     """
     payoff = np.asarray(payoff, dtype=np.float64)
+    if payoff.ndim < 1:
+        raise ValueError("payoff must have one axis per agent, got a scalar")
     n, A = payoff.ndim, payoff.shape[0]
     if payoff.shape != (A,) * n:
         raise ValueError(f"payoff must have the same number of actions per agent, got shape {payoff.shape}")
@@ -79,6 +81,18 @@ def train_tabular(
         raise ValueError(f"policy must be 'independent' or 'bayes_net', got {policy!r}")
     if steps < 1 or not lr > 0:
         raise ValueError(f"steps must be >= 1 and lr > 0, got {steps}, {lr}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: several threads only contend
+    try:
+        return _ascend(payoff, policy, steps, lr, seed, init_scale)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _ascend(
+    payoff: np.ndarray, policy: str, steps: int, lr: float, seed: int, init_scale: float
+) -> GameResult:
+    n, A = payoff.ndim, payoff.shape[0]
     gen = torch.Generator().manual_seed(seed)
     rows = [1 if policy == "independent" else A**i for i in range(n)]
     logits = [

@@ -68,6 +68,7 @@ from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
+    check_resume,
     clipped_policy_loss,
     clipped_value_loss,
     next_values,
@@ -489,17 +490,6 @@ def _schedule_env_kwargs(args: Args, env_kwargs: dict[str, Any]) -> dict[str, An
     return dict(env_kwargs, n_agents=args.schedule_agents)
 
 
-def _check_resume(data: dict[str, Any], args: Args) -> None:
-    if data.get("algo") != "mean_field_checkpoint":
-        raise ValueError("the checkpoint to resume is not a mean-field training checkpoint")
-    saved = data["args"]
-    now = to_jsonable(args)
-    changed = [k for k in STRUCTURAL if saved.get(k) != now.get(k)]
-    if changed:
-        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed)
-        raise ValueError(f"resume with the checkpoint's own arguments; changed: {diffs}")
-
-
 def _checkpoint(
     model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed
 ) -> dict[str, Any]:
@@ -529,7 +519,7 @@ def train(args: Args) -> TrainResult:
     ckpt_path = run_dir / "checkpoints" / "latest.pt"
     data = safe_load(ckpt_path) if args.resume else None
     if data is not None:
-        _check_resume(data, args)
+        check_resume(data, args, "mean_field_checkpoint", STRUCTURAL)
     venv = _make_env(args, env_kwargs, args.num_envs)
     venv.record_final_mean_field = True
     _make_env(args, _schedule_env_kwargs(args, env_kwargs), 1).close()  # fail now, not after training

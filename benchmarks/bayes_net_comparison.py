@@ -26,6 +26,7 @@ import tyro
 
 from swarmzoo.algorithms import bayes_net, ctde
 from swarmzoo.algorithms.common.logging import read_progress
+from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.algorithms.coordination_game import CLIMBING, train_tabular
 from swarmzoo.bench import cpu_model, write_results_section
 
@@ -69,7 +70,7 @@ def train_job(job: tuple[str, str, int, Args]) -> dict:
     from swarmzoo.evaluation import evaluate
 
     policy = make_policy(str(result.run_dir), env)
-    kwargs = {k: eval(v) for k, v in (kv.split("=") for kv in ENVS[env])}
+    kwargs = parse_env_kwargs(ENVS[env])
     final = evaluate(env, policy, episodes=args.episodes, seed=50_000 + seed, **kwargs)
     progress = read_progress(result.run_dir)
     return {
@@ -80,6 +81,7 @@ def train_job(job: tuple[str, str, int, Args]) -> dict:
         "final": final["mean_return"],
         "curve": result.curve,
         "density": list(zip(progress["global_step"], progress.get("charts/edge_density", []))),
+        "argmax_density": list(zip(progress["global_step"], progress.get("charts/edge_density_argmax", []))),
     }
 
 
@@ -109,13 +111,13 @@ def main(args: Args) -> None:
         "",
     ]
     lines += [
-        "| env | method | final return per seed | mean | train time per seed | final edge density |",
+        "| env | method | final return per seed | mean | train time per seed | final argmax-graph density |",
         "|---|---|---|---|---|---|",
     ]
     for env in args.envs:
         for method in ("bn-mappo", "mappo"):
             rs = [r for r in results if r["env"] == env and r["method"] == method]
-            dens = [r["density"][-1][1] for r in rs if r["density"]]
+            dens = [r["argmax_density"][-1][1] for r in rs if r["argmax_density"]]
             finals = ", ".join(f"{r['final']:.2f}" for r in rs)
             times = ", ".join(f"{r['wall_time']:.0f} s" for r in rs)
             density = ", ".join(f"{d:.3f}" for d in dens) if dens else "—"
@@ -178,7 +180,9 @@ def make_plot(args: Args, results: list[dict], path: Path) -> None:
         for r in results:
             if r["env"] == env and r["method"] == "bn-mappo" and r["density"]:
                 steps, dens = zip(*r["density"])
-                ax.plot(steps, dens, color="tab:blue", alpha=0.8, label=f"seed {r['seed']}")
+                ax.plot(steps, dens, color="tab:blue", alpha=0.8, label=f"sampled, seed {r['seed']}")
+                steps, dens = zip(*r["argmax_density"])
+                ax.plot(steps, dens, color="tab:red", ls="--", alpha=0.8, label=f"argmax, seed {r['seed']}")
         ax.set_title(f"{env}: BN edge density (fraction of allowed edges)")
         ax.set_xlabel("env steps")
         ax.set_ylim(-0.02, 1.02)

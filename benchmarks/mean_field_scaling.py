@@ -10,7 +10,7 @@ live mean field, centralised) is reported beside it.
 Writes a section of ``benchmarks/RESULTS.md`` and ``benchmarks/mean_field_scaling.png`` (return
 vs N per env, and the learning curves vs wall-clock time).
 
-    python benchmarks/mean_field_scaling.py                # ~22 min on 2 cores
+    python benchmarks/mean_field_scaling.py                # ~24 min on 2 cores
     python benchmarks/mean_field_scaling.py --quick        # smoke run, ~2 min
 """
 

@@ -141,3 +141,18 @@ class UpdateLog:
         if self.bar is not None:
             self.bar.close()
         self.logger.close()
+
+
+def check_resume(data: dict, args, algo: str, structural: tuple[str, ...]) -> None:
+    """Refuse to resume from a checkpoint of another trainer (``data["algo"] != algo``) or one
+    whose ``structural`` arguments (those that fix the networks' shapes or the rollout) differ
+    from ``args``; the error names every changed argument."""
+    from swarmzoo.algorithms.common.logging import to_jsonable
+
+    if data.get("algo") != algo:
+        raise ValueError(f"the checkpoint to resume is a {data.get('algo')!r} checkpoint, not {algo!r}")
+    saved, now = data["args"], to_jsonable(args)
+    changed = [k for k in structural if saved.get(k) != now.get(k)]
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed)
+        raise ValueError(f"resume with the checkpoint's own arguments; changed: {diffs}")

@@ -71,15 +71,35 @@ def test_an_empty_graph_is_an_independent_policy() -> None:
     expected = torch.distributions.Categorical(logits=actor.actor(independent)).log_prob(actions)
     torch.testing.assert_close(actor.log_prob(obs, actions, empty), expected)
     assert levels(empty).max() == 0
+    greedy = torch.distributions.Categorical(logits=actor.actor(independent)).probs.argmax(-1)
+    assert torch.equal(actor.act(obs, empty, deterministic=True), greedy)
 
 
-def test_joint_log_probabilities_sum_to_one_and_match_sampling() -> None:
+def test_pairwise_edges_read_only_the_two_robots() -> None:
+    torch.manual_seed(0)
+    actor = BayesNetActor(4, 3, 5, hidden=(16,), context="pairwise")
+    obs = torch.randn(2, 5, 4)
+    logits = actor.edge_logits(obs)
+    changed = obs.clone()
+    changed[:, 4] = torch.randn(2, 4)  # robot 4's observation
+    new = actor.edge_logits(changed)
+    others = [0, 1, 2, 3]
+    torch.testing.assert_close(new[:, others][:, :, others], logits[:, others][:, :, others])
+    assert not torch.allclose(new[:, 4], logits[:, 4])
+    with pytest.raises(ValueError, match="context"):
+        BayesNetActor(4, 3, 5, context="global")
+
+
+@pytest.mark.parametrize("edges", [((0, 1), (0, 2), (1, 2)), ((0, 2), (1, 2))])
+def test_joint_log_probabilities_sum_to_one_and_match_sampling(edges) -> None:
     """Brute force on 3 robots: exp(sum of log-factors) over all 27 joint actions sums to 1, and
-    the level-by-level sampler draws joint actions with those probabilities."""
+    the level-by-level sampler draws joint actions with those probabilities (a full chain: three
+    levels; a collider: robots 0 and 1 drawn together in one level)."""
     actor = _actor(n=3)
     obs = torch.randn(1, 3, 4)
     graph = torch.zeros(1, 3, 3)
-    graph[0, 0, 1] = graph[0, 0, 2] = graph[0, 1, 2] = 1.0  # a full chain: 3 levels
+    for j, i in edges:
+        graph[0, j, i] = 1.0
     joint = {}
     for combo in itertools.product(range(3), repeat=3):
         a = torch.tensor([combo])

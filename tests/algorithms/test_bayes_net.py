@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from swarmzoo.agents import make_policy
+from swarmzoo.agents.bayes_net import BayesNetPolicy
 from swarmzoo.agents.networks import load_policy
-from swarmzoo.algorithms.bayes_net import Args, BayesNetPolicy, sparsity_schedule, train
+from swarmzoo.algorithms.bayes_net import Args, sparsity_schedule, train
+from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.algorithms.coordination_game import CLIMBING, joint_probabilities, train_tabular
 from swarmzoo.evaluation import evaluate
 
@@ -34,12 +36,13 @@ def test_smoke_train_writes_a_policy(tmp_path, env_id: str, extra: tuple, contex
     with (result.run_dir / "progress.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and all(0.0 <= float(r["charts/edge_density"]) <= 1.0 for r in rows)
+    assert all(0.0 <= float(r["charts/edge_density_argmax"]) <= 1.0 for r in rows)
     data = torch.load(result.run_dir / "policy.pt", weights_only=True)
-    assert data["algo"] == "bayes_net" and data["context"] == context
+    assert data["algo"] == "bayes_net"
+    assert data["actor_config"]["context"] == ("pairwise" if context == "neighbours" else "joint")
     policy = make_policy(str(result.run_dir), env_id)
     assert isinstance(policy, BayesNetPolicy)
-    kwargs = dict(kv.split("=") for kv in extra)
-    out = evaluate(env_id, policy, episodes=2, **{k: eval(v) for k, v in kwargs.items()})
+    out = evaluate(env_id, policy, episodes=2, **parse_env_kwargs(extra))
     assert np.isfinite(out["mean_return"])
 
 
@@ -87,6 +90,8 @@ def test_resume_and_errors(tmp_path) -> None:
     assert (first.global_step, resumed.global_step) == (400, 800)
     with pytest.raises(ValueError, match="bayes_net training checkpoint, not a policy"):
         load_policy(out / "checkpoints" / "latest.pt")
+    with pytest.raises(ValueError, match="context: 'joint' -> 'neighbours'"):
+        train(Args(out=out, resume=True, context="neighbours", **dict(TINY, total_steps=1200)))
     with pytest.raises(ValueError, match="discrete actions"):
         train(Args(env="coverage-v0", out=tmp_path / "c", **TINY))
     with pytest.raises(ValueError, match="context"):

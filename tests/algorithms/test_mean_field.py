@@ -399,7 +399,7 @@ def test_resume_refuses_changed_arguments_and_foreign_checkpoints(tmp_path) -> N
     ctde.train(
         ctde.Args(out=other, total_steps=200, num_envs=2, rollout_steps=50, progress=False, tensorboard=False)
     )
-    with pytest.raises(ValueError, match="not a mean-field training checkpoint"):
+    with pytest.raises(ValueError, match="not 'mean_field_checkpoint'"):
         train(Args(out=other, resume=True, **base))
 
 

@@ -254,8 +254,14 @@ def load_bayes_net_policy(
 ) -> BayesNetPolicy:
     """The policy of a BN policy file (already read with ``safe_load``)."""
     cfg = data["actor_config"]
+    order = cfg.get("order")
     actor = BayesNetActor(
-        cfg["obs_dim"], cfg["n_actions"], cfg["n_agents"], tuple(cfg["hidden"]), context=cfg["context"]
+        cfg["obs_dim"],
+        cfg["n_actions"],
+        cfg["n_agents"],
+        tuple(cfg["hidden"]),
+        order=None if order is None else torch.as_tensor(order),
+        context=cfg["context"],
     )
     actor.load_state_dict(data["actor"])
     comm_range = float(data["comm_range"]) if cfg["context"] == "pairwise" else None

@@ -78,6 +78,9 @@ class Args:
     """Communication range of the 'neighbours' context (distance between robot centres)."""
     tau: float = 1.0
     """Gumbel-softmax temperature of the edges."""
+    order: tuple[int, ...] | None = None
+    """Topological order of the robots, first to last (default 0 .. N-1): a robot's parents can
+    only be robots before it."""
     anneal: bool = True
     """Anneal the edge density to 0 (False: no sparsity term, the DAG stays free)."""
     hold: float = 0.4
@@ -156,7 +159,17 @@ class Args:
 
 
 # Args that fix what a checkpoint's networks are; a resumed run must keep them.
-STRUCTURAL = ("env", "env_kwargs", "context", "comm_range", "hidden", "num_envs", "rollout_steps", "anneal")
+STRUCTURAL = (
+    "env",
+    "env_kwargs",
+    "context",
+    "comm_range",
+    "order",
+    "hidden",
+    "num_envs",
+    "rollout_steps",
+    "anneal",
+)
 
 
 def sparsity_schedule(fraction: float, args: Args) -> tuple[float, float]:
@@ -188,9 +201,13 @@ class BNModel(nn.Module):
         state_dim: int,
         hidden: tuple[int, ...],
         context: str,
+        order: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
-        self.actor = BayesNetActor(obs_dim, n_actions, n_agents, tuple(hidden), context=context)
+        order_t = None if order is None else torch.as_tensor(order)
+        self.actor = BayesNetActor(
+            obs_dim, n_actions, n_agents, tuple(hidden), order=order_t, context=context
+        )
         self.critic = Critic(state_dim + obs_dim, tuple(hidden))
         self.value_norm = ValueNorm(())
 
@@ -252,8 +269,9 @@ def train(args: Args) -> TrainResult:
         "n_agents": N,
         "hidden": list(args.hidden),
         "context": actor_context,
+        "order": None if args.order is None else list(args.order),
     }
-    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context)
+    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, args.order)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     global_step, start_update, elapsed_before = 0, 0, 0.0

@@ -5,6 +5,7 @@ Examples::
     swarmzoo list
     swarmzoo train ctde --env navigation-v0 --total-steps 300000 --seed 0 --out runs/nav
     swarmzoo train mean-field --env flocking-v0 --env-kwargs n_agents=100 --out runs/flock-mf
+    swarmzoo train bayes-net --env navigation-v0 --total-steps 200000 --out runs/nav-bn
     swarmzoo evaluate runs/nav --episodes 20 --json
     swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20 --json
     swarmzoo render navigation-v0 --policy runs/nav --out run.gif   # or heuristic/random/pretrained
@@ -136,8 +137,8 @@ class Plot:
 @dataclass
 class Train:
     """Train: `swarmzoo train ALGO --env ENV --total-steps N --seed S --out RUN_DIR [options]`,
-    ALGO = ctde (MAPPO; --critic local gives IPPO) or mean-field (Dec-POMFC). `swarmzoo train ALGO
-    --help` lists options."""
+    ALGO = ctde (MAPPO; --critic local gives IPPO), mean-field (Dec-POMFC) or bayes-net
+    (Bayesian-network actor-critic). `swarmzoo train ALGO --help` lists options."""
 
     algo: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ALGO")] = "ctde"
 

@@ -46,6 +46,15 @@ def test_smoke_train_writes_a_policy(tmp_path, env_id: str, extra: tuple, contex
     assert np.isfinite(out["mean_return"])
 
 
+def test_a_given_order_is_kept_in_the_policy(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "r", order=(2, 0, 1), **TINY))
+    policy, _ = load_policy(result.run_dir / "policy.pt")
+    allowed = policy.actor.allowed
+    assert allowed[2, 0] and allowed[2, 1] and allowed[0, 1] and not allowed[1, 0] and not allowed[0, 2]
+    with pytest.raises(ValueError, match="permutation"):
+        train(Args(out=tmp_path / "bad", order=(0, 0, 1), **TINY))
+
+
 def test_schedule_holds_then_decays_then_raises_alpha() -> None:
     args = Args(hold=0.4, decay_end=0.7, alpha_start=0.1, alpha_end=1.0)
     assert sparsity_schedule(0.0, args) == (1.0, 0.1)

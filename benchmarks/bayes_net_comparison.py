@@ -7,7 +7,7 @@ argmax graph, which annealing has emptied: decentralised execution). Writes a se
 ``benchmarks/RESULTS.md`` and ``benchmarks/bayes_net_comparison.png`` (learning curves and the
 BN edge density over training).
 
-    python benchmarks/bayes_net_comparison.py            # ~8 min on 2 cores
+    python benchmarks/bayes_net_comparison.py            # ~6 min on 2 cores
     python benchmarks/bayes_net_comparison.py --quick    # smoke run (writes no results)
 """
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.optimize import linear_sum_assignment
 from torch import nn
 from torch.distributions import Categorical
 
@@ -100,7 +101,10 @@ class BayesNetActor(nn.Module):
         n_actions: discrete actions A.
         n_agents: robots N (the parent slots and the joint edge network are sized for it).
         hidden: hidden layer sizes of the actor and the edge network.
-        order: the topological order (robot indices, first to last); default ``0..N-1``.
+        order: the topological order (robot indices, first to last); default ``0..N-1``; or
+            ``"learned"``: a permutation drawn each step by Gumbel-Sinkhorn from learned
+            robot-by-position logits, made hard with the Hungarian algorithm (straight-through),
+            so the allowed pairs ``P M P^T`` change with the draw and stay acyclic.
         context: ``"joint"``: one edge network reads the joint observation and scores every pair
             (BNPG's choice; executing it needs every robot's observation); ``"pairwise"``: a shared
             network scores the pair ``j -> i`` from ``(o_j, o_i)`` alone, so with a communication
@@ -113,7 +117,7 @@ class BayesNetActor(nn.Module):
         n_actions: int,
         n_agents: int,
         hidden: tuple[int, ...] = (64, 64),
-        order: torch.Tensor | None = None,
+        order: torch.Tensor | str | None = None,
         context: str = "joint",
     ) -> None:
         super().__init__()
@@ -125,7 +129,37 @@ class BayesNetActor(nn.Module):
             self.edge_net = mlp(n_agents * obs_dim, tuple(hidden), n_agents * n_agents * 2, 0.01)
         else:
             self.edge_net = mlp(2 * obs_dim, tuple(hidden), 2, 0.01)
-        self.register_buffer("allowed", allowed_edges(n_agents, order))
+        self.learned_order = isinstance(order, str)
+        if self.learned_order and order != "learned":
+            raise ValueError(f"order must be robot indices or 'learned', got {order!r}")
+        self.register_buffer("allowed", allowed_edges(n_agents, None if self.learned_order else order))
+        if self.learned_order:
+            self.order_logits = nn.Parameter(torch.zeros(n_agents, n_agents))  # [robot, position]
+
+    def order_mask(
+        self, batch: int, deterministic: bool = False, noise: torch.Tensor | None = None, iters: int = 20
+    ) -> torch.Tensor:
+        """``(B, N, N)`` pairs ``j -> i`` the topological order allows (``j`` placed before
+        ``i``): the fixed mask, or for a learned order ``P M P^T`` with ``P`` a Gumbel-Sinkhorn
+        permutation (``noise (B, N, N)`` uniform replays a draw; none when ``deterministic``),
+        exactly 0/1 forward with the Sinkhorn matrix's gradient."""
+        if not self.learned_order:
+            return self.allowed.to(torch.float32).expand(batch, -1, -1)
+        log_alpha = self.order_logits.expand(batch, -1, -1)
+        if not deterministic:
+            u = torch.rand(log_alpha.shape) if noise is None else noise
+            log_alpha = log_alpha - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-10)))
+        for _ in range(iters):  # Sinkhorn: alternate row and column normalisation in log space
+            log_alpha = log_alpha - torch.logsumexp(log_alpha, dim=-1, keepdim=True)
+            log_alpha = log_alpha - torch.logsumexp(log_alpha, dim=-2, keepdim=True)
+        soft = log_alpha.exp()
+        hard = torch.zeros_like(soft)
+        for b, cost in enumerate(soft.detach().numpy()):
+            rows, cols = linear_sum_assignment(-cost)
+            hard[b, torch.as_tensor(rows), torch.as_tensor(cols)] = 1.0
+        perm = hard + (soft - soft.detach())  # [robot, position]
+        upper = torch.triu(torch.ones(self.n_agents, self.n_agents), diagonal=1)
+        return perm @ upper @ perm.transpose(-1, -2)
 
     # -- the graph ------------------------------------------------------------------------------
 
@@ -147,26 +181,31 @@ class BayesNetActor(nn.Module):
         tau: float = 1.0,
         generator: torch.Generator | None = None,
         noise: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+        order_noise: torch.Tensor | None = None,
+        return_mask: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``(B, N, N)`` DAGs (``[b, j, i]``: j is a parent of i): Gumbel samples (replayed from
-        ``noise (B, N, N, 2)`` if given), or the argmax graph if ``deterministic``; only allowed
-        pairs (and, with ``comm_mask (B, N, N)``, pairs within communication range) can be edges."""
+        ``noise (B, N, N, 2)`` and, for a learned order, ``order_noise (B, N, N)``), or the argmax
+        graph if ``deterministic``; only pairs the order allows (and, with ``comm_mask (B, N, N)``,
+        pairs within communication range) can be edges. ``return_mask`` also returns that pair
+        mask (for :meth:`density`)."""
         logits = self.edge_logits(obs)
         if deterministic:
             edges = (logits[..., 1] > logits[..., 0]).to(obs.dtype)
         else:
             edges = gumbel_edges(logits, tau, hard=True, generator=generator, noise=noise)
-        mask = self.allowed.to(obs.dtype)
+        mask = self.order_mask(obs.shape[0], deterministic, order_noise).to(obs.dtype)
         if comm_mask is not None:
             mask = mask * comm_mask.to(obs.dtype)
-        return edges * mask
+        graph = edges * mask
+        return (graph, mask) if return_mask else graph
 
-    def density(self, graph: torch.Tensor, comm_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Fraction of the allowed edges present (differentiable through straight-through edges)."""
-        mask = self.allowed.to(graph.dtype).expand_as(graph)
-        if comm_mask is not None:
-            mask = mask * comm_mask.to(graph.dtype)
-        return graph.sum() / mask.sum().clamp(min=1.0)
+    def density(self, graph: torch.Tensor, pair_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Fraction of the possible edges present: ``pair_mask`` (from ``sample_graph(...,
+        return_mask=True)``) are the possible pairs, by default those of the fixed order.
+        Differentiable through straight-through edges."""
+        mask = self.allowed.to(graph.dtype).expand_as(graph) if pair_mask is None else pair_mask
+        return graph.sum() / mask.detach().sum().clamp(min=1.0)
 
     # -- the factors ----------------------------------------------------------------------------
 
@@ -260,7 +299,7 @@ def load_bayes_net_policy(
         cfg["n_actions"],
         cfg["n_agents"],
         tuple(cfg["hidden"]),
-        order=None if order is None else torch.as_tensor(order),
+        order=order if order is None or order == "learned" else torch.as_tensor(order),
         context=cfg["context"],
     )
     actor.load_state_dict(data["actor"])

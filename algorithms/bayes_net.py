@@ -12,7 +12,10 @@ it, with:
   from ``(o_j, o_i)`` for robots within ``--comm-range`` of each other only (``--context
   neighbours``: a robot then needs only its neighbours' observations and actions). Robots that
   finished their episode are never parents.
-* **Reparameterised graphs.** The rollout stores the Gumbel noise of each step's graph; the update
+* **The order.** Fixed (``--order``, default robot index order), or learned (``--learn-order``):
+  a Gumbel-Sinkhorn permutation per step, hard by the Hungarian algorithm with the Sinkhorn
+  matrix's gradient (straight-through), so the allowed pairs ``P M P^T`` stay a total order.
+* **Reparameterised graphs.** The rollout stores the Gumbel noise of each step's graph (and order); the update
   rebuilds the graph from the current edge logits and the same noise, so it is the rollout's graph
   (unless a logit crossed over) and the straight-through gradient of the PPO loss reaches the
   edge network. (BNPG re-draws a fresh graph in the update instead.)
@@ -81,6 +84,9 @@ class Args:
     order: tuple[int, ...] | None = None
     """Topological order of the robots, first to last (default 0 .. N-1): a robot's parents can
     only be robots before it."""
+    learn_order: bool = False
+    """Learn the order instead: a Gumbel-Sinkhorn permutation drawn each step (Hungarian,
+    straight-through), replayed in the update like the edges."""
     anneal: bool = True
     """Anneal the edge density to 0 (False: no sparsity term, the DAG stays free)."""
     hold: float = 0.4
@@ -165,6 +171,7 @@ STRUCTURAL = (
     "context",
     "comm_range",
     "order",
+    "learn_order",
     "hidden",
     "num_envs",
     "rollout_steps",
@@ -201,10 +208,10 @@ class BNModel(nn.Module):
         state_dim: int,
         hidden: tuple[int, ...],
         context: str,
-        order: tuple[int, ...] | None = None,
+        order: tuple[int, ...] | str | None = None,
     ) -> None:
         super().__init__()
-        order_t = None if order is None else torch.as_tensor(order)
+        order_t = order if order is None or order == "learned" else torch.as_tensor(order)
         self.actor = BayesNetActor(
             obs_dim, n_actions, n_agents, tuple(hidden), order=order_t, context=context
         )
@@ -269,9 +276,9 @@ def train(args: Args) -> TrainResult:
         "n_agents": N,
         "hidden": list(args.hidden),
         "context": actor_context,
-        "order": None if args.order is None else list(args.order),
+        "order": "learned" if args.learn_order else (None if args.order is None else list(args.order)),
     }
-    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, args.order)
+    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     global_step, start_update, elapsed_before = 0, 0, 0.0
@@ -296,6 +303,7 @@ def train(args: Args) -> TrainResult:
     buf_cin = torch.zeros(T, E, N, S + D)
     buf_act = torch.zeros(T, E, N, dtype=torch.long)
     buf_noise = torch.zeros(T, E, N, N, 2)
+    buf_order_noise = torch.zeros(T, E, N, N)
     buf_mask = torch.ones(T, E, N, N, dtype=torch.bool)
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
@@ -314,19 +322,24 @@ def train(args: Args) -> TrainResult:
         argmax_densities: list[float] = []
         for t in range(T):
             noise = torch.rand(E, N, N, 2, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
+            order_noise = torch.rand(E, N, N, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
             mask = comm & active.bool()[:, :, None]  # parents: in range and still in the episode
             with torch.no_grad():
-                graph = model.actor.sample_graph(obs, comm_mask=mask, tau=args.tau, noise=noise)
+                graph, pairs = model.actor.sample_graph(
+                    obs, comm_mask=mask, tau=args.tau, noise=noise, order_noise=order_noise, return_mask=True
+                )
                 action = model.actor.act(obs, graph, generator=gumbel)
                 buf_logp[t] = model.actor.log_prob(obs, action, graph)
                 cin = critic_input(obs, state)
                 buf_val[t] = model.value(cin)
-                densities.append(float(model.actor.density(graph, mask)))
+                densities.append(float(model.actor.density(graph, pairs)))
                 # What evaluation executes: the argmax graph (BNPG's eval_open_ratio).
-                argmax = model.actor.sample_graph(obs, deterministic=True, comm_mask=mask)
-                argmax_densities.append(float(model.actor.density(argmax, mask)))
+                argmax, argmax_pairs = model.actor.sample_graph(
+                    obs, deterministic=True, comm_mask=mask, return_mask=True
+                )
+                argmax_densities.append(float(model.actor.density(argmax, argmax_pairs)))
             buf_obs[t], buf_cin[t], buf_act[t], buf_noise[t], buf_active[t] = obs, cin, action, noise, active
-            buf_mask[t] = mask
+            buf_mask[t], buf_order_noise[t] = mask, order_noise
             obs_np, rew, term, trunc, infos = venv.step(action.numpy())
             done = term | trunc
             buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
@@ -359,6 +372,7 @@ def train(args: Args) -> TrainResult:
         B = T * E
         b_obs, b_cin, b_act = buf_obs.reshape(B, N, D), buf_cin.reshape(B, N, S + D), buf_act.reshape(B, N)
         b_noise = buf_noise.reshape(B, N, N, 2)
+        b_order_noise = buf_order_noise.reshape(B, N, N)
         b_mask = buf_mask.reshape(B, N, N)
         b_logp, b_adv, b_ret = buf_logp.reshape(B, N), advantages.reshape(B, N), returns.reshape(B, N)
         b_val, b_active = buf_val.reshape(B, N), buf_active.reshape(B, N).bool()
@@ -370,8 +384,13 @@ def train(args: Args) -> TrainResult:
             for idx in minibatch_indices(B, args.minibatches, rng):
                 live = b_active[idx]
                 mb_mask = b_mask[idx]
-                graph = model.actor.sample_graph(
-                    b_obs[idx], comm_mask=mb_mask, tau=args.tau, noise=b_noise[idx]
+                graph, pairs = model.actor.sample_graph(
+                    b_obs[idx],
+                    comm_mask=mb_mask,
+                    tau=args.tau,
+                    noise=b_noise[idx],
+                    order_noise=b_order_noise[idx],
+                    return_mask=True,
                 )
                 dist = model.actor.factors(b_obs[idx], b_act[idx], graph)
                 logp = dist.log_prob(b_act[idx])[live]
@@ -382,7 +401,7 @@ def train(args: Args) -> TrainResult:
                 value_loss = clipped_value_loss(v, b_target[idx][live], b_val_old[idx][live], args.value_clip)
                 loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
                 if args.anneal:
-                    density = model.actor.density(graph, mb_mask)
+                    density = model.actor.density(graph, pairs)
                     loss = loss + alpha * (density - threshold).abs()
                 optimizer.zero_grad()
                 loss.backward()

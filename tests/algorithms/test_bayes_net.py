@@ -55,6 +55,14 @@ def test_a_given_order_is_kept_in_the_policy(tmp_path) -> None:
         train(Args(out=tmp_path / "bad", order=(0, 0, 1), **TINY))
 
 
+def test_a_learned_order_trains_and_is_kept_in_the_policy(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "r", learn_order=True, **TINY))
+    data = torch.load(result.run_dir / "policy.pt", weights_only=True)
+    assert data["actor_config"]["order"] == "learned" and "order_logits" in data["actor"]
+    policy = make_policy(str(result.run_dir), "navigation-v0")
+    assert np.isfinite(evaluate("navigation-v0", policy, episodes=2)["mean_return"])
+
+
 def test_schedule_holds_then_decays_then_raises_alpha() -> None:
     args = Args(hold=0.4, decay_end=0.7, alpha_start=0.1, alpha_end=1.0)
     assert sparsity_schedule(0.0, args) == (1.0, 0.1)

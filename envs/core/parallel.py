@@ -44,7 +44,7 @@ class SwarmParallelEnv(ParallelEnv):
         self.task = task
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "name": task.name, "render_fps": task.render_fps}
-        self.possible_agents = agent_names(task.n_agents)
+        self.possible_agents = task.agent_names()
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self.observation_spaces = dict.fromkeys(self.possible_agents, task.observation_space)

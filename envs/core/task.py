@@ -116,6 +116,11 @@ class SwarmTask(ABC):
     def draw(self, renderer: Any, env_index: int) -> None:
         """Draw copy ``env_index`` onto a :class:`~swarmzoo.envs.core.render.Renderer`."""
 
+    def agent_names(self) -> list[str]:
+        """The agents' names on both faces: ``robot_0 .. robot_{N-1}`` unless a task says
+        otherwise."""
+        return [f"robot_{i}" for i in range(self.n_agents)]
+
     def reset_infos(self) -> dict[str, np.ndarray]:
         """Metrics reported by ``reset`` (empty by default)."""
         return {}

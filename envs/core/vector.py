@@ -19,7 +19,6 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core.collective import MeanField
-from swarmzoo.envs.core.parallel import agent_names
 from swarmzoo.envs.core.task import SwarmTask
 
 
@@ -38,7 +37,7 @@ class SwarmVectorEnv:
         self.render_mode = render_mode
         self.num_envs = task.n_envs
         self.n_agents = task.n_agents
-        self.agents = agent_names(task.n_agents)
+        self.agents = task.agent_names()
         self.single_observation_space = task.observation_space
         self.single_action_space = task.action_space
         self.state_space = task.state_space

@@ -1,0 +1,728 @@
+"""The shared core of the Byzantine case studies: robots, Byzantine strategies, the message layer
+and the three protocols (LCP, W-MSR, DBP) as the filter between messages and agents.
+
+A case study is a distributed estimation task. Every robot keeps an estimate of a quantity
+(``value_dim`` numbers: the target's position, the time, its own position) and broadcasts it
+each step over the communication graph, signed (:mod:`swarmzoo.envs.core.messages`). Some
+robots, the *checkers*, also sense the quantity first-hand this step (a robot in range of the
+target, a robot with a GPS time fix, an anchor that knows its position); the rest learn it only
+from their neighbours.
+
+Each step of every env copy::
+
+    1. agents' actions move their estimates (Byzantine robots' honest estimates follow the
+       protocol's step; exposed as agents, they choose their lie instead)
+    2. the world advances (target motion, clock drift) and checkers sense
+    3. broadcast: cooperative robots send their estimates, Byzantine robots what their strategy
+       says; every message is tagged and verified, forgeries are dropped
+    4. DBP only: checkers compare each neighbour's message with what they sense; a deviation
+       beyond ``check_tolerance`` is a signed accusation, flooded over the cooperative graph
+       (Byzantine robots may add false accusations in their own name); each cooperative
+       component computes its blocklist with :func:`swarmzoo.algorithms.dbp.blocklist`
+    5. the filter: ``protocol="lcp"`` accepts every verified message, ``"wmsr"`` trims the
+       ``wmsr_f`` most extreme values on each side (per coordinate), ``"dbp"`` drops messages of
+       blocklisted robots and of robots the receiver accused itself
+    6. observations show each agent its own sensing, the accepted messages and the protocol's
+       consensus step (LCP mean of the accepted values, minus its own estimate)
+
+The scripted consensus protocol (the env's heuristic policy) is: a checker moves to what it
+senses, everyone else takes the consensus step.
+
+Robots are the PettingZoo agents ``robot_0 .. robot_{C-1}`` (the C cooperative robots, in index
+order; which robots are Byzantine is drawn per episode unless ``byzantine_ids`` fixes it). With
+``byzantine_agents=True`` the F Byzantine robots are agents too (``byzantine_0 ..``): their
+action is the lie added to their honest estimate, their reward the cooperative robots' error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from gymnasium import spaces
+
+from swarmzoo.algorithms.wmsr import trimmed_mean, wmsr_keep
+from swarmzoo.envs.core.arena import Arena
+from swarmzoo.envs.core.collective import neighbourhood
+from swarmzoo.envs.core.messages import (
+    AccusationLedger,
+    KeyRing,
+    accusation_payload,
+    cooperative_components,
+    value_payload,
+)
+from swarmzoo.envs.core.task import (
+    SwarmTask,
+    check_bool,
+    check_choice,
+    check_number,
+    check_positive_int,
+)
+
+ATTACKS = ("none", "bias", "random", "drift", "collude", "false_accusation", "sleeper", "forge")
+PROTOCOLS = ("lcp", "wmsr", "dbp")
+GRAPHS = ("radius", "harary", "given")
+DEFAULT_BYZANTINE_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class ByzantineConfig:
+    """Arguments shared by the Byzantine case studies (each env adds its own and may change
+    defaults).
+
+    Attributes:
+        n_robots: robots in the swarm, cooperative and Byzantine (>= 2).
+        n_byzantine: number F of Byzantine robots (exclusive with ``byzantine_fraction``).
+        byzantine_fraction: F as a fraction of ``n_robots`` (rounded to the nearest integer).
+            With neither given, F is 10% of the swarm.
+        byzantine_ids: fix which robots are Byzantine (then F is its length); by default they are
+            drawn at random each episode.
+        attack: the Byzantine strategy: ``"none"`` (behave), ``"bias"`` (a constant offset),
+            ``"random"`` (uniform values over the task's range), ``"drift"`` (an offset growing by
+            ``drift_rate`` per step up to ``attack_magnitude``: stealthy at first), ``"collude"``
+            (all send the same false value), ``"false_accusation"`` (honest values, but accuse
+            every cooperative neighbour), ``"sleeper"`` (bias for ``sleeper_on`` steps, then
+            honest for ``sleeper_off``, repeating) or ``"forge"`` (messages and accusations forged
+            in cooperative neighbours' names: dropped when ``authenticate``).
+        attack_magnitude: size of the offsets (task units, > 0).
+        attack_start: steps of honest behaviour before the attack starts (>= 0).
+        drift_rate: growth of the ``"drift"`` offset per step (> 0).
+        sleeper_on, sleeper_off: the sleeper's cycle (steps >= 1).
+        protocol: ``"lcp"`` (no protection), ``"wmsr"`` or ``"dbp"``.
+        wmsr_f: the F that W-MSR trims (default: the true number of Byzantine robots).
+        graph: ``"radius"`` (robots closer than ``comm_radius``), ``"harary"`` (the Harary graph
+            H(k, n): exactly ``connectivity``-connected with the fewest links, over robots placed
+            on a circle) or ``"given"`` (``edges``).
+        comm_radius: range of the radius graph (> 0).
+        connectivity: k of the Harary graph (2 <= k < n_robots).
+        edges: undirected links ``((i, j), ...)`` of the given graph.
+        measurement_noise: bound of the first-hand sensing noise (uniform in ``[-b, b]`` per
+            coordinate, so local checks can be exact), >= 0.
+        check_tolerance: a checker accuses a neighbour whose message deviates by more than this
+            from what the checker senses (task units, > 0).
+        authenticate: tag and verify messages and accusations; False shows what forgeries do.
+        byzantine_agents: expose the Byzantine robots as agents ``byzantine_i`` (attackers to
+            train) instead of scripting them.
+        reward: ``"global"`` (every cooperative robot gets minus the mean error) or ``"local"``
+            (minus its own error); in units of the task's scale.
+        k_slots: neighbour messages shown individually in the observation (>= 0).
+        arena_size: side of the square arena (> 0).
+        max_cycles: steps per episode.
+    """
+
+    n_robots: int = 50
+    n_byzantine: int | None = None
+    byzantine_fraction: float | None = None
+    byzantine_ids: tuple[int, ...] | None = None
+    attack: Literal["none", "bias", "random", "drift", "collude", "false_accusation", "sleeper", "forge"] = (
+        "bias"
+    )
+    attack_magnitude: float = 1.0
+    attack_start: int = 0
+    drift_rate: float = 0.01
+    sleeper_on: int = 10
+    sleeper_off: int = 20
+    protocol: Literal["lcp", "wmsr", "dbp"] = "dbp"
+    wmsr_f: int | None = None
+    graph: Literal["radius", "harary", "given"] = "radius"
+    comm_radius: float = 0.5
+    connectivity: int = 4
+    edges: tuple[tuple[int, int], ...] | None = None
+    measurement_noise: float = 0.02
+    check_tolerance: float = 0.15
+    authenticate: bool = True
+    byzantine_agents: bool = False
+    reward: Literal["global", "local"] = "global"
+    k_slots: int = 6
+    arena_size: float = 2.0
+    max_cycles: int = 100
+
+    def __post_init__(self) -> None:
+        check_positive_int("n_robots", self.n_robots, minimum=2)
+        check_positive_int("max_cycles", self.max_cycles)
+        check_positive_int("k_slots", self.k_slots, minimum=0)
+        check_positive_int("attack_start", self.attack_start, minimum=0)
+        check_positive_int("sleeper_on", self.sleeper_on)
+        check_positive_int("sleeper_off", self.sleeper_off)
+        for name in ("attack_magnitude", "drift_rate", "comm_radius", "check_tolerance", "arena_size"):
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("measurement_noise", self.measurement_noise, low=0.0)
+        for name, allowed in (
+            ("attack", ATTACKS),
+            ("protocol", PROTOCOLS),
+            ("graph", GRAPHS),
+            ("reward", ("global", "local")),
+        ):
+            check_choice(name, getattr(self, name), allowed)
+        check_bool("authenticate", self.authenticate)
+        check_bool("byzantine_agents", self.byzantine_agents)
+        given = [
+            n for n in ("n_byzantine", "byzantine_fraction", "byzantine_ids") if getattr(self, n) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(
+                f"give at most one of n_byzantine, byzantine_fraction, byzantine_ids; got {given}"
+            )
+        if self.n_byzantine is not None:
+            check_positive_int("n_byzantine", self.n_byzantine, minimum=0)
+        if self.byzantine_fraction is not None:
+            check_number("byzantine_fraction", self.byzantine_fraction, low=0.0, high=1.0)
+        if self.byzantine_ids is not None:
+            ids = self.byzantine_ids
+            if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids):
+                raise ValueError(f"byzantine_ids must be robot indices, got {ids!r}")
+            if len(set(ids)) != len(ids) or not all(0 <= i < self.n_robots for i in ids):
+                raise ValueError(
+                    f"byzantine_ids must be distinct robots in 0 .. {self.n_robots - 1}, got {ids!r}"
+                )
+        if self.n_byzantine_robots >= self.n_robots:
+            raise ValueError(
+                f"{self.n_byzantine_robots} Byzantine robots out of n_robots={self.n_robots}: "
+                "at least one robot must be cooperative"
+            )
+        if self.wmsr_f is not None:
+            check_positive_int("wmsr_f", self.wmsr_f, minimum=0)
+        if self.graph == "harary":
+            check_positive_int("connectivity", self.connectivity, minimum=1)
+            if self.connectivity >= self.n_robots:
+                raise ValueError(
+                    f"connectivity={self.connectivity} needs more robots than {self.n_robots} "
+                    "(a k-connected graph has at least k + 1 vertices)"
+                )
+        if (self.graph == "given") != (self.edges is not None):
+            raise ValueError("edges are given exactly when graph='given'")
+        if self.edges is not None:
+            for link in self.edges:
+                if len(link) != 2 or not all(isinstance(v, (int, np.integer)) for v in link):
+                    raise ValueError(f"each edge is a pair of robot indices (i, j), got {link!r}")
+                if not all(0 <= v < self.n_robots for v in link) or link[0] == link[1]:
+                    raise ValueError(
+                        f"edge {link!r} must join two different robots in 0 .. {self.n_robots - 1}"
+                    )
+
+    @property
+    def n_byzantine_robots(self) -> int:
+        """F, resolved from ``n_byzantine`` / ``byzantine_fraction`` / ``byzantine_ids``."""
+        if self.byzantine_ids is not None:
+            return len(self.byzantine_ids)
+        if self.n_byzantine is not None:
+            return int(self.n_byzantine)
+        fraction = DEFAULT_BYZANTINE_FRACTION if self.byzantine_fraction is None else self.byzantine_fraction
+        return int(round(fraction * self.n_robots))
+
+    @property
+    def n_agents(self) -> int:
+        """The agents: every robot with ``byzantine_agents``, else the cooperative ones."""
+        return self.n_robots if self.byzantine_agents else self.n_robots - self.n_byzantine_robots
+
+    @property
+    def f_wmsr(self) -> int:
+        return self.n_byzantine_robots if self.wmsr_f is None else int(self.wmsr_f)
+
+
+def harary_edges(k: int, n: int) -> list[tuple[int, int]]:
+    """Links of the Harary graph H(k, n) (networkx's ``hkn_harary_graph``): k-connected, with
+    the fewest links (ceil(k n / 2)); robot i's links reach its nearest ring neighbours."""
+    import networkx as nx
+
+    return sorted(tuple(sorted(e)) for e in nx.hkn_harary_graph(k, n).edges())
+
+
+class ByzantineTask(SwarmTask):
+    """Base of the Byzantine case studies. Subclasses set ``value_dim`` and ``scale`` and
+    implement the world: ``_reset_world``, ``_advance_world``, ``_sense``, ``truth`` and
+    ``draw_world``; they may refine ``_residuals`` and ``_consensus_step``."""
+
+    value_dim: ClassVar[int] = 2
+    checker_name: ClassVar[str] = "checker"
+
+    def __init__(self, config: ByzantineConfig, n_envs: int = 1) -> None:
+        super().__init__(config, n_envs)
+        cfg = config
+        E, R, d = self.n_envs, cfg.n_robots, self.value_dim
+        self.n_robots, self.n_byz = R, cfg.n_byzantine_robots
+        self.n_coop = R - self.n_byz
+        self.arena = Arena(cfg.arena_size, cfg.arena_size, "walls")
+        self.scale = self.value_scale()
+        self.pos = np.zeros((E, R, 2))
+        self.byzantine = np.zeros((E, R), dtype=bool)
+        self.agent_robot = np.zeros((E, self.n_agents), dtype=np.int64)
+        self.estimate = np.zeros((E, R, d))
+        self.sent = np.zeros((E, R, d))
+        self.checker = np.zeros((E, R), dtype=bool)
+        self.sensed = np.zeros((E, R, d))
+        self.attack_dir = np.zeros((E, R, d))
+        self.lie = np.zeros((E, R, d))  # Byzantine agents' chosen lies
+        self.blocked = np.zeros((E, R), dtype=bool)  # blocklisted (in the view of most robots)
+        self.accepted = np.zeros((E, R, 0), dtype=bool)
+        self.step_suggested = np.zeros((E, R, d))
+        self.rejected_count = np.zeros((E, R))
+        self.forgeries_dropped = np.zeros(E, dtype=np.int64)
+        self.error_trace: list[float] = []
+        self.keyrings: list[KeyRing | None] = [None] * E
+        self.nonces: list[bytes] = [b""] * E
+        self.ledgers: list[AccusationLedger | None] = [None] * E
+        self._spoofed: np.ndarray | None = None
+        self._spoof_value: np.ndarray | None = None
+        self._own_accused: list[set[tuple[int, int]]] = [set() for _ in range(E)]
+        self._static_graph = cfg.graph != "radius"
+        self._build_static_graph()
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.obs_dim(),), np.float32)
+        self.state_space = spaces.Box(-np.inf, np.inf, (R * (d + 3),), np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, (d,), np.float32)
+
+    # -- what a case study provides ---------------------------------------------------------
+
+    def value_scale(self) -> float:
+        """Units of observations, actions (an action of 1 moves the estimate this much) and
+        rewards."""
+        return self.config.arena_size / 2.0
+
+    def value_range(self) -> tuple[float, float]:
+        """The ``"random"`` attack's values, relative to the truth."""
+        B = self.config.attack_magnitude
+        return -B, B
+
+    def _reset_world(self, env_ids: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _advance_world(self) -> None:
+        raise NotImplementedError
+
+    def _sense(self) -> None:
+        """Set ``self.checker (E, R)`` and ``self.sensed (E, R, d)`` (first-hand values)."""
+        raise NotImplementedError
+
+    def truth(self) -> np.ndarray:
+        """The true value each robot estimates, ``(E, R, d)``."""
+        raise NotImplementedError
+
+    def draw_world(self, renderer: Any, env_index: int) -> None:
+        """Draw task-specific things (targets, clocks) after the robots."""
+
+    def slot_dim(self) -> int:
+        return self.value_dim + 1
+
+    def _slot_features(self) -> np.ndarray:
+        """Per received message ``(E, R, K, slot_dim)``: its value relative to the receiver's
+        estimate (over ``scale``) and whether the filter accepted it."""
+        rel = (self._nbr_values() - self.estimate[:, :, None, :]) / self.scale
+        return np.concatenate([rel, self.accepted[..., None].astype(float)], axis=-1)
+
+    def _residuals(self) -> np.ndarray:
+        """How far each received message ``(E, R, K)`` is from what its receiver senses (only
+        read where the receiver is a checker): the largest coordinate difference."""
+        return np.abs(self._nbr_values() - self.sensed[:, :, None, :]).max(axis=-1)
+
+    def _consensus_step(self, keep: np.ndarray) -> np.ndarray:
+        """The protocol's step ``(E, R, d)`` from the kept messages ``(E, R, K, d)``: the mean of
+        the robot's estimate and the kept values, minus its estimate."""
+        E, R, K, d = keep.shape
+        own = self.estimate.reshape(E * R, d)
+        new = trimmed_mean(own, self._nbr_values().reshape(E * R, K, d), keep.reshape(E * R, K, d))
+        return new.reshape(E, R, d) - self.estimate
+
+    def _wmsr_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """What W-MSR trims: the robot's own value ``(E, R, c)`` and the received ones
+        ``(E, R, K, c)`` (default: estimates, coordinate by coordinate)."""
+        return self.estimate, self._nbr_values()
+
+    # -- graph ----------------------------------------------------------------------------------
+
+    def _build_static_graph(self) -> None:
+        cfg = self.config
+        if cfg.graph == "harary":
+            links = harary_edges(cfg.connectivity, cfg.n_robots)
+        elif cfg.graph == "given":
+            links = sorted({(min(i, j), max(i, j)) for i, j in cfg.edges})
+        else:  # radius: built at each reset; no links until then
+            none = np.zeros(0, dtype=np.int64)
+            self._set_links(none, none, none)
+            return
+        i, j = (np.array([e[k] for e in links], dtype=np.int64) for k in (0, 1))
+        src, dst = np.concatenate([i, j]), np.concatenate([j, i])
+        self._set_links(
+            np.repeat(np.arange(self.n_envs), len(src)), np.tile(src, self.n_envs), np.tile(dst, self.n_envs)
+        )
+
+    def circle_positions(self) -> np.ndarray:
+        """Robots on a circle (index order), for the harary and given graphs: ``(R, 2)``."""
+        R = self.n_robots
+        angle = 2 * np.pi * np.arange(R) / R
+        return 0.8 * self.arena.half[0] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+
+    def _set_links(self, env: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
+        """Padded neighbour lists ``nbr (E, R, K)`` (``-1`` padding), ``nbr_ok`` from links."""
+        E, R = self.n_envs, self.n_robots
+        order = np.lexsort((src, dst, env))
+        env, src, dst = env[order], src[order], dst[order]
+        recv = env * R + dst
+        counts = np.bincount(recv, minlength=E * R)
+        K = max(int(counts.max()) if counts.size else 0, 1)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(len(recv)) - starts[recv]
+        nbr = np.full((E * R, K), -1, dtype=np.int64)
+        nbr[recv, slot] = src
+        self.nbr = nbr.reshape(E, R, K)
+        self.nbr_ok = self.nbr >= 0
+        self._nbr_safe = np.where(self.nbr_ok, self.nbr, 0)
+        self.degree = counts.reshape(E, R)
+        self.links = (env, src, dst)
+
+    def _nbr_values(self) -> np.ndarray:
+        """Received values ``(E, R, K, d)`` (forged ones where they got through)."""
+        vals = np.take_along_axis(self.sent[:, None, :, :], self._nbr_safe[..., None], axis=2)
+        if self._spoofed is not None:
+            vals = np.where(self._spoofed[..., None], self._spoof_value[:, :, None, :], vals)
+        return vals
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def _reset(self, env_ids: np.ndarray) -> None:
+        cfg = self.config
+        R, F, d = self.n_robots, self.n_byz, self.value_dim
+        self._spoofed = None
+        for e in env_ids:
+            e = int(e)
+            gen = self.rng.generators[e]
+            byz = np.zeros(R, dtype=bool)
+            if cfg.byzantine_ids is not None:
+                byz[list(cfg.byzantine_ids)] = True
+            elif F:
+                byz[gen.choice(R, size=F, replace=False)] = True
+            self.byzantine[e] = byz
+            coop_ids, byz_ids = np.flatnonzero(~byz), np.flatnonzero(byz)
+            self.agent_robot[e] = np.concatenate([coop_ids, byz_ids]) if cfg.byzantine_agents else coop_ids
+            secret = gen.bytes(32)
+            self.keyrings[e] = KeyRing(R, secret) if cfg.authenticate else None
+            self.nonces[e] = gen.bytes(8)
+            self._own_accused[e] = set()
+            direction = gen.normal(size=(R, d))
+            self.attack_dir[e] = direction / np.linalg.norm(direction, axis=-1, keepdims=True)
+        self.lie[env_ids] = 0.0
+        self.forgeries_dropped[env_ids] = 0
+        self._reset_world(env_ids)
+        if not self._static_graph:
+            graph = neighbourhood(self.pos, cfg.comm_radius, self.arena, "auto", None)
+            self._set_links(graph.env, graph.src, graph.dst)
+        self.accepted = np.zeros(self.nbr.shape, dtype=bool)
+        for e in env_ids:
+            e = int(e)
+            env, src, dst = self.links
+            sel = env == e
+            comps = cooperative_components(R, src[sel], dst[sel], self.byzantine[e])
+            self.ledgers[e] = AccusationLedger(R, comps)
+        self.blocked[env_ids] = False
+        self._sense()
+        self._exchange(env_ids)
+        if 0 in env_ids:
+            self.error_trace = [float(self._errors()[0][0])]
+
+    def _step(self, actions: np.ndarray):
+        cfg = self.config
+        E = self.n_envs
+        rows = np.arange(E)[:, None]
+        delta = actions.astype(np.float64) * self.scale
+        C = self.n_coop
+        coop_agents = self.agent_robot[:, :C]
+        self.estimate[rows, coop_agents] += delta[:, :C]
+        # Byzantine robots keep an honest estimate with the protocol (it makes their lies plausible).
+        honest = np.where(self.checker[..., None], self.sensed - self.estimate, self.step_suggested)
+        byz = self.byzantine[..., None]
+        self.estimate = np.where(byz, self.estimate + np.clip(honest, -self.scale, self.scale), self.estimate)
+        if cfg.byzantine_agents:
+            self.lie[rows, self.agent_robot[:, C:]] = delta[:, C:] / self.scale * cfg.attack_magnitude
+        self._advance_world()
+        self._sense()
+        self._exchange(np.arange(E))
+        err, per_robot = self._errors()
+        coop_err = np.take_along_axis(per_robot, coop_agents, axis=1)
+        if cfg.reward == "global":
+            rewards = np.repeat(-err[:, None] / self.scale, self.n_agents, axis=1)
+        else:
+            rewards = np.concatenate([-coop_err / self.scale, np.zeros((E, self.n_agents - C))], axis=1)
+        if cfg.byzantine_agents:
+            rewards[:, C:] = err[:, None] / self.scale
+        self.error_trace.append(float(err[0]))
+        terminated = np.zeros((E, self.n_agents), dtype=bool)
+        blocked_byz = (self.blocked & self.byzantine).sum(axis=1)
+        blocked_coop = (self.blocked & ~self.byzantine).sum(axis=1)
+        n_acc = np.array([len(led.reach) for led in self.ledgers])
+        false_acc = np.array(
+            [
+                sum(1 for a, b in led.reach if not (self.byzantine[e, a] or self.byzantine[e, b]))
+                for e, led in enumerate(self.ledgers)
+            ]
+        )
+        agent_err = np.take_along_axis(per_robot, self.agent_robot, axis=1)
+        infos = {
+            "error": err,
+            "max_error": np.where(~self.byzantine, per_robot, -np.inf).max(axis=1),
+            "blocked_byzantine": blocked_byz,
+            "blocked_cooperative": blocked_coop,
+            "accusations": n_acc,
+            "false_accusations": false_acc,
+            "forgeries_dropped": self.forgeries_dropped.copy(),
+            "robot_error": agent_err,
+            "robot_blocked": np.take_along_axis(self.blocked, self.agent_robot, axis=1),
+        }
+        return rewards, terminated, infos
+
+    def reset_infos(self) -> dict[str, np.ndarray]:
+        err, _ = self._errors()
+        return {"error": err}
+
+    def _errors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean cooperative error ``(E,)`` and every robot's error ``(E, R)`` (Euclidean)."""
+        per_robot = np.linalg.norm(self.estimate - self.truth(), axis=-1)
+        coop = ~self.byzantine
+        return (per_robot * coop).sum(axis=1) / coop.sum(axis=1), per_robot
+
+    # -- the message layer and the protocols ----------------------------------------------------
+
+    def _attack_active(self) -> np.ndarray:
+        """``(E,)``: whether the Byzantine robots misbehave this step."""
+        cfg = self.config
+        t = self.steps - cfg.attack_start
+        active = t >= 0
+        if cfg.attack == "sleeper":
+            active &= (t % (cfg.sleeper_on + cfg.sleeper_off)) < cfg.sleeper_on
+        return active
+
+    def _byzantine_values(self) -> np.ndarray:
+        """What every robot sends if it is Byzantine, ``(E, R, d)``."""
+        cfg = self.config
+        est, B = self.estimate, cfg.attack_magnitude
+        if cfg.byzantine_agents:
+            return est + self.lie
+        active = self._attack_active()[:, None, None]
+        if cfg.attack in ("bias", "sleeper"):
+            lie = est + B * self.attack_dir
+        elif cfg.attack == "collude":
+            lie = self.truth() + B * self.attack_dir[:, :1, :]  # every robot of a copy: one direction
+        elif cfg.attack == "drift":
+            grown = np.minimum(cfg.drift_rate * np.maximum(self.steps - cfg.attack_start, 0), B)
+            lie = est + grown[:, None, None] * self.attack_dir
+        elif cfg.attack == "random":
+            low, high = self.value_range()
+            lie = self.truth() + self.rng.uniform(np.arange(self.n_envs), est.shape[1:], low, high)
+        else:  # none, false_accusation, forge: honest values
+            return est
+        return np.where(active, lie, est)
+
+    def _exchange(self, env_ids: np.ndarray) -> None:
+        """Broadcast, verify, check, accuse, flood, block and filter (steps 3-6 of a round)."""
+        cfg = self.config
+        self.sent = np.where(self.byzantine[..., None], self._byzantine_values(), self.estimate)
+        self._spoofed = None
+        self._spoof_value = None
+        self._verify_broadcasts(env_ids)
+        if cfg.attack == "forge":
+            self._forge(env_ids)
+        if cfg.protocol == "dbp":
+            self._accuse(env_ids)
+        self._filter()
+
+    def _verify_broadcasts(self, env_ids: np.ndarray) -> None:
+        """Sign every broadcast with its sender's key and verify it as a receiver does."""
+        for e in env_ids:
+            keys = self.keyrings[int(e)]
+            if keys is None:
+                continue
+            step, nonce = int(self.steps[e]), self.nonces[int(e)]
+            for r in range(self.n_robots):
+                payload = value_payload(nonce, step, r, self.sent[e, r])
+                if not keys.verify(r, payload, keys.sign(r, payload)):  # pragma: no cover - cannot fail
+                    raise RuntimeError("an honestly signed message failed verification")
+
+    def _forge(self, env_ids: np.ndarray) -> None:
+        """The ``"forge"`` attack: each Byzantine robot sends a value in the name of its first
+        cooperative neighbour to its other neighbours, and an accusation between two cooperative
+        neighbours in their name. Without the victim's key the tags are wrong."""
+        cfg = self.config
+        E, R, K = self.nbr.shape
+        active = self._attack_active()
+        spoofed = np.zeros((E, R, K), dtype=bool)
+        value = np.zeros((E, R, self.value_dim))
+        for e in env_ids:
+            e = int(e)
+            if not active[e]:
+                continue
+            keys = self.keyrings[e]
+            for b in np.flatnonzero(self.byzantine[e]):
+                nb = self.nbr[e, b][self.nbr_ok[e, b]]
+                victims = nb[~self.byzantine[e, nb]]
+                if len(victims) == 0:
+                    continue
+                victim = int(victims[0])
+                fake = self.truth()[e, victim] + cfg.attack_magnitude * self.attack_dir[e, b]
+                payload = value_payload(self.nonces[e], int(self.steps[e]), victim, fake)
+                # The forger signs with its own key: that is the best it can do.
+                tag = keys.sign(int(b), payload) if keys is not None else b""
+                if keys is not None and not keys.verify(victim, payload, tag):
+                    self.forgeries_dropped[e] += 1
+                else:  # unauthenticated: receivers that hear both take the forged one
+                    for r in nb:
+                        hit = self.nbr_ok[e, r] & (self.nbr[e, r] == victim)
+                        spoofed[e, r] |= hit
+                        value[e, r] = fake
+                if len(victims) >= 2 and cfg.protocol == "dbp":
+                    accuser, accused = int(victims[0]), int(victims[1])
+                    payload = accusation_payload(self.nonces[e], accuser, accused)
+                    tag = keys.sign(int(b), payload) if keys is not None else b""
+                    if keys is not None and not keys.verify(accuser, payload, tag):
+                        self.forgeries_dropped[e] += 1
+                    else:
+                        self._flood(e, accuser, accused, origin=int(b))
+        if spoofed.any():
+            self._spoofed, self._spoof_value = spoofed, value
+
+    def _flood(self, e: int, accuser: int, accused: int, origin: int) -> None:
+        """A verified accusation enters the network at ``origin`` and floods every cooperative
+        component ``origin`` touches (its own, or its cooperative neighbours' if Byzantine)."""
+        ledger = self.ledgers[e]
+        if not self.byzantine[e, origin]:
+            comps = {int(ledger.components[origin])}
+        else:
+            nb = self.nbr[e, origin][self.nbr_ok[e, origin]]
+            comps = {int(c) for c in ledger.components[nb] if c >= 0}
+        ledger.add(accuser, accused, comps)
+
+    def _accuse(self, env_ids: np.ndarray) -> None:
+        """DBP's local checks, signed accusations, flooding and blocklists."""
+        cfg = self.config
+        checking = self.checker & ~self.byzantine
+        bad = checking[..., None] & self.nbr_ok & (self._residuals() > cfg.check_tolerance)
+        false_acc = cfg.attack == "false_accusation" and not cfg.byzantine_agents
+        active = self._attack_active()
+        for e in env_ids:
+            e = int(e)
+            keys, nonce = self.keyrings[e], self.nonces[e]
+            pairs = [(int(r), int(self.nbr[e, r, k])) for r, k in zip(*np.nonzero(bad[e]))]
+            if false_acc and active[e]:
+                for b in np.flatnonzero(self.byzantine[e]):
+                    nb = self.nbr[e, b][self.nbr_ok[e, b]]
+                    pairs += [(int(b), int(c)) for c in nb[~self.byzantine[e, nb]]]
+            for accuser, accused in pairs:
+                if (accuser, accused) in self._own_accused[e]:
+                    continue
+                self._own_accused[e].add((accuser, accused))
+                if keys is not None:
+                    payload = accusation_payload(nonce, accuser, accused)
+                    if not keys.verify(accuser, payload, keys.sign(accuser, payload)):  # pragma: no cover
+                        raise RuntimeError("an honestly signed accusation failed verification")
+                self._flood(e, accuser, accused, origin=accuser)
+
+    def _filter(self) -> None:
+        """Which messages each robot accepts, and the protocol's consensus step."""
+        cfg = self.config
+        E, R, K = self.nbr.shape
+        d = self.value_dim
+        ok = self.nbr_ok.copy()
+        if cfg.protocol == "dbp":
+            for e in range(E):
+                ledger = self.ledgers[e]
+                if ledger is None:
+                    continue
+                views = ledger.views()
+                comp = np.where(ledger.components >= 0, ledger.components, views.shape[0] - 1)
+                # Robots in the largest cooperative component: the blocklist most robots hold.
+                main = np.bincount(comp[~self.byzantine[e]]).argmax() if (~self.byzantine[e]).any() else -1
+                self.blocked[e] = views[main] if main >= 0 else views[-1]
+                blocked_view = views[comp[:, None], self._nbr_safe[e]]
+                own = np.zeros((R, K), dtype=bool)
+                for accuser, accused in self._own_accused[e]:
+                    own[accuser] |= self.nbr[e, accuser] == accused
+                ok[e] &= ~blocked_view & ~own
+        if cfg.protocol == "wmsr":
+            own, vals = self._wmsr_inputs()
+            c = own.shape[-1]
+            keep = wmsr_keep(
+                own.reshape(E * R, c), vals.reshape(E * R, K, c), ok.reshape(E * R, K), cfg.f_wmsr
+            ).reshape(E, R, K, c)
+            self.accepted = keep.all(axis=-1) & ok
+            keep = np.broadcast_to(self.accepted[..., None], (E, R, K, d)) if c != d else keep
+        else:
+            keep = np.broadcast_to(ok[..., None], (E, R, K, d))
+            self.accepted = ok
+        self.step_suggested = self._consensus_step(keep)
+        self.rejected_count = (self.nbr_ok & ~self.accepted).sum(axis=-1)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def obs_dim(self) -> int:
+        d = self.value_dim
+        return 4 + 2 * d + self.config.k_slots * self.slot_dim()
+
+    def _robot_obs(self) -> np.ndarray:
+        """Every robot's observation ``(E, R, D)``."""
+        cfg = self.config
+        d = self.value_dim
+        E, R, K = self.nbr.shape
+        checker = self.checker[..., None].astype(float)
+        rel_sensed = checker * (self.sensed - self.estimate) / self.scale
+        count = self.accepted.sum(axis=-1, keepdims=True) / max(cfg.k_slots, 1)
+        parts = [
+            checker,
+            rel_sensed,
+            count,
+            self.step_suggested / self.scale,
+            self.rejected_count[..., None] / max(cfg.k_slots, 1),
+            self.blocked[..., None].astype(float),
+        ]
+        if cfg.k_slots:
+            feats = self._slot_features()
+            slots = np.zeros((E, R, cfg.k_slots, self.slot_dim()))
+            k = min(K, cfg.k_slots)
+            slots[:, :, :k] = np.where(self.nbr_ok[:, :, :k, None], feats[:, :, :k], 0.0)
+            parts.append(slots.reshape(E, R, -1))
+        assert sum(p.shape[-1] for p in parts) == 4 + 2 * d + cfg.k_slots * self.slot_dim()
+        return np.concatenate(parts, axis=-1)
+
+    def observe(self) -> np.ndarray:
+        obs = self._robot_obs()
+        return np.take_along_axis(obs, self.agent_robot[..., None], axis=1).astype(np.float32)
+
+    def state(self) -> np.ndarray:
+        err = (self.estimate - self.truth()) / self.scale
+        parts = [err, self.checker[..., None], self.blocked[..., None], self.byzantine[..., None]]
+        return np.concatenate(parts, axis=-1).reshape(self.n_envs, -1).astype(np.float32)
+
+    def agent_names(self) -> list[str]:
+        names = [f"robot_{i}" for i in range(self.n_coop)]
+        if self.config.byzantine_agents:
+            names += [f"byzantine_{i}" for i in range(self.n_byz)]
+        return names
+
+    def hud(self, env_index: int) -> list[str]:
+        e = env_index
+        byz, blk = self.byzantine[e], self.blocked[e]
+        return [
+            f"protocol {self.config.protocol}, attack {self.config.attack}",
+            f"error {self._errors()[0][e]:.3f}",
+            f"blocked {int((blk & byz).sum())}/{int(byz.sum())} Byzantine, "
+            f"{int((blk & ~byz).sum())} cooperative",
+        ]
+
+    def draw(self, renderer: Any, env_index: int) -> None:
+        e = env_index
+        renderer.begin()
+        env, src, dst = self.links
+        sel = (env == e) & (src < dst)
+        renderer.segments(self.pos[e, src[sel]], self.pos[e, dst[sel]], (200, 200, 210), width=1)
+        ledger = self.ledgers[e]
+        if ledger is not None and ledger.reach:
+            pairs = np.array(sorted(ledger.reach), dtype=np.int64)
+            renderer.segments(self.pos[e, pairs[:, 0]], self.pos[e, pairs[:, 1]], (240, 140, 30), width=2)
+        radius = 0.35 * self.arena.width / np.sqrt(max(self.n_robots, 4)) / 2
+        colors = np.where(self.byzantine[e][:, None], [[210, 50, 50]], [[60, 110, 200]])
+        renderer.circles(self.pos[e], radius, colors, outline=(20, 20, 20))
+        if self.checker[e].any():
+            renderer.circles(self.pos[e, self.checker[e]], radius * 1.6, (40, 160, 80), width=2)
+        if self.blocked[e].any():
+            renderer.crosses(self.pos[e, self.blocked[e]], radius * 2.2, (30, 30, 30))
+        self.draw_world(renderer, e)
+        if e == 0 and self.error_trace:
+            top = max(max(self.error_trace), 1e-6)
+            renderer.curve(self.error_trace, "mean error", 0.0, top, length=self.max_cycles + 1)

@@ -3,6 +3,24 @@
 Importing this package registers every env (see :mod:`swarmzoo.registry`).
 """
 
-from swarmzoo.envs import aggregation, coverage, flocking, kuramoto, navigation
+from swarmzoo.envs import (
+    aggregation,
+    byzantine_localization,
+    byzantine_timesync,
+    byzantine_tracking,
+    coverage,
+    flocking,
+    kuramoto,
+    navigation,
+)
 
-__all__ = ["aggregation", "coverage", "flocking", "kuramoto", "navigation"]
+__all__ = [
+    "aggregation",
+    "byzantine_localization",
+    "byzantine_timesync",
+    "byzantine_tracking",
+    "coverage",
+    "flocking",
+    "kuramoto",
+    "navigation",
+]

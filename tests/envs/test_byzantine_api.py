@@ -1,0 +1,143 @@
+"""The Byzantine case studies pass PettingZoo's test utilities over a matrix of protocols,
+attacks and graphs; both faces replay each other; attackers can be exposed as agents; bad
+arguments are refused by name."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+from pettingzoo.test import (
+    api_test,
+    parallel_api_test,
+    parallel_seed_test,
+    render_test,
+    seed_test,
+    state_test,
+)
+
+import swarmzoo
+from swarmzoo.agents import make_policy
+from swarmzoo.envs import byzantine_localization, byzantine_timesync, byzantine_tracking
+
+MODULES = {
+    "tracking": byzantine_tracking,
+    "timesync": byzantine_timesync,
+    "localization": byzantine_localization,
+}
+CASES = {
+    "default": dict(n_robots=20),
+    "lcp_collude": dict(n_robots=12, protocol="lcp", attack="collude"),
+    "wmsr_random": dict(n_robots=12, protocol="wmsr", attack="random", wmsr_f=1),
+    "harary_drift": dict(n_robots=10, graph="harary", connectivity=3, attack="drift", n_byzantine=2),
+    "given_sleeper": dict(
+        n_robots=4, graph="given", edges=((0, 1), (1, 2), (2, 3)), attack="sleeper", n_byzantine=1
+    ),
+    "false_accusation_local": dict(n_robots=15, attack="false_accusation", reward="local", k_slots=0),
+    "forge_unauthenticated": dict(n_robots=15, attack="forge", authenticate=False),
+    "attackers_as_agents": dict(n_robots=10, byzantine_agents=True, byzantine_fraction=0.3),
+    "no_byzantine": dict(n_robots=2, n_byzantine=0),
+}
+PARAMS = [pytest.param(m, kw, id=f"{m}-{c}") for m in MODULES for c, kw in CASES.items()]
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
+def test_pettingzoo_api(env_name, kwargs) -> None:
+    mod = MODULES[env_name]
+    parallel_api_test(mod.parallel_env(**kwargs), num_cycles=15)
+    api_test(mod.env(**kwargs), num_cycles=5)
+    parallel_seed_test(partial(mod.parallel_env, **kwargs), num_cycles=10)
+    seed_test(partial(mod.env, **kwargs), num_cycles=5)
+
+
+@pytest.mark.parametrize("env_name", list(MODULES))
+def test_state_and_render(env_name) -> None:
+    mod = MODULES[env_name]
+    state_test(mod.env(n_robots=10), mod.parallel_env(n_robots=10))
+    render_test(partial(mod.env, n_robots=10, max_cycles=5))
+    env = mod.parallel_env(render_mode="rgb_array", n_robots=10, attack="bias")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.ndim == 3 and frame.std() > 0
+
+
+@pytest.mark.parametrize("env_name", list(MODULES))
+def test_faces_replay_each_other(env_name) -> None:
+    mod = MODULES[env_name]
+    kwargs = dict(n_robots=12, attack="bias", max_cycles=20)
+    pz = mod.parallel_env(**kwargs)
+    obs, _ = pz.reset(seed=3)
+    venv = mod.vector_env(2, **kwargs)
+    vobs, _ = venv.reset(seed=3)
+    policy = make_policy("heuristic", f"byzantine-{env_name}-v0")
+    for _ in range(20):
+        np.testing.assert_allclose(np.stack(list(obs.values())), vobs[0], atol=1e-6)
+        actions = policy.act(vobs, venv.task)
+        obs, rew, *_ = pz.step(dict(zip(pz.agents, actions[0])))
+        vobs, vrew, *_ = venv.step(actions)
+        np.testing.assert_allclose(list(rew.values()), vrew[0], atol=1e-9)
+
+
+def test_attackers_as_agents() -> None:
+    env = byzantine_timesync.parallel_env(n_robots=10, n_byzantine=3, byzantine_agents=True, max_cycles=10)
+    obs, _ = env.reset(seed=0)
+    assert env.possible_agents[-3:] == ["byzantine_0", "byzantine_1", "byzantine_2"]
+    assert env.possible_agents[0] == "robot_0" and len(obs) == 10
+    # Attackers push their clocks forward as hard as they can; they are rewarded by the error.
+    actions = {
+        a: np.ones(1, np.float32) if a.startswith("byz") else np.zeros(1, np.float32) for a in env.agents
+    }
+    for _ in range(5):
+        _, rew, *_ = env.step(actions)
+    assert rew["byzantine_0"] > 0 > rew["robot_0"] and rew["byzantine_0"] == -rew["robot_0"]
+
+
+def test_registry_and_cli_heuristic() -> None:
+    ids = swarmzoo.list_envs()
+    for name in MODULES:
+        assert f"byzantine-{name}-v0" in ids
+    from swarmzoo.evaluation import evaluate
+
+    result = evaluate(
+        "byzantine-timesync-v0",
+        make_policy("heuristic", "byzantine-timesync-v0"),
+        episodes=2,
+        seed=0,
+        n_robots=10,
+    )
+    assert result is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(n_robots=1), "n_robots"),
+        (dict(n_byzantine=2, byzantine_fraction=0.1), "at most one"),
+        (dict(n_robots=5, n_byzantine=5), "at least one robot must be cooperative"),
+        (dict(byzantine_ids=(0, 0)), "distinct"),
+        (dict(attack="jam"), "attack"),
+        (dict(protocol="pbft"), "protocol"),
+        (dict(graph="harary", connectivity=50, n_robots=50), "connectivity"),
+        (dict(graph="given"), "edges"),
+        (dict(graph="given", edges=((0, 0),)), "two different robots"),
+        (dict(check_tolerance=0.0), "check_tolerance"),
+        (dict(measurement_noise=-1.0), "measurement_noise"),
+        (dict(wmsr_f=-1), "wmsr_f"),
+        (dict(authenticate=1), "authenticate"),
+        (dict(fix_rate=2.0), "fix_rate"),
+        (dict(n_robots=10, n_byzantine=5, n_references=6), "n_references"),
+    ],
+)
+def test_bad_arguments_name_the_problem(kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        byzantine_timesync.parallel_env(**kwargs)
+
+
+def test_out_of_range_actions_are_refused() -> None:
+    env = byzantine_tracking.parallel_env(n_robots=5)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="out of bounds"):
+        env.step({a: np.full(2, 1.5, np.float32) for a in env.agents})

@@ -1,0 +1,240 @@
+"""Reproduce the DBP paper's claims on swarmzoo's Byzantine case studies.
+
+Sections (each writes a table to ``benchmarks/RESULTS.md`` and a figure beside this file):
+
+* ``byzantine_attacks``: mean cooperative error over an episode for LCP, W-MSR and DBP under each
+  attack, on the three case studies (defaults: 50 robots, 5 Byzantine, radius graph), and the
+  error over time under the bias attack (figure).
+* ``byzantine_connectivity``: time synchronisation on Harary graphs H(k, 30) with F = 2 Byzantine
+  robots (bias attack), k = 2 .. 6: DBP needs the cooperative graph connected (k >= F + 1 = 3);
+  W-MSR with F = 2 needs each robot to keep F + 1 values on a side (k >= 2F + 2 = 6 here).
+* ``byzantine_one_observer``: one reference robot, no other time fixes, Byzantine robots silent:
+  does the reference's time spread (W-MSR with F = 2 vs DBP / LCP) on H(k, 30)?
+* ``byzantine_round_time``: wall time of one protocol round (broadcast with HMAC tags, checks,
+  accusation flooding, matching, filtering and the consensus step) against N, time-sync with
+  10% Byzantine robots under the bias attack, after the blocklist has formed.
+
+Usage::
+
+    python benchmarks/byzantine/protocols.py                  # everything (~4 min on 2 cores)
+    python benchmarks/byzantine/protocols.py --sections byzantine_round_time
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from swarmzoo.agents.byzantine import ConsensusProtocol  # noqa: E402
+from swarmzoo.bench import cpu_model, write_results_section  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ENVS = ("tracking", "timesync", "localization")
+ATTACKS = ("none", "bias", "collude", "drift", "random", "sleeper", "false_accusation", "forge")
+PROTOCOLS = ("lcp", "wmsr", "dbp")
+
+
+def write_section(name: str, text: str, command: str) -> None:
+    body = f"## {name}\n\n`{command}` ({cpu_model()})\n\n{text}"
+    write_results_section(ROOT / "benchmarks" / "RESULTS.md", name, body)
+
+
+def rollout(env: str, seeds: int, **kwargs) -> tuple[np.ndarray, dict]:
+    """Errors ``(T, seeds)`` of the consensus protocol and the last infos."""
+    mod = importlib.import_module(f"swarmzoo.envs.byzantine_{env}")
+    venv = mod.vector_env(seeds, **kwargs)
+    obs, _ = venv.reset(seed=0)
+    policy, errors = ConsensusProtocol(), []
+    for _ in range(venv.max_cycles):
+        obs, _, _, _, info = venv.step(policy.act(obs, venv.task))
+        errors.append(info["error"])
+    return np.array(errors), info
+
+
+def attacks(seeds: int) -> None:
+    import matplotlib.pyplot as plt
+
+    rows = [
+        "| env | attack | LCP | W-MSR | DBP | DBP blocked Byzantine / cooperative | DBP false accusations |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, env in zip(axes, ENVS):
+        steps = 200 if env == "tracking" else 100
+        for attack in ATTACKS:
+            means, last = {}, None
+            for proto in PROTOCOLS:
+                err, info = rollout(env, seeds, protocol=proto, attack=attack, max_cycles=steps)
+                means[proto] = err.mean()
+                if proto == "dbp":
+                    last = info
+                if attack == "bias":
+                    ax.plot(err.mean(axis=1), label=proto.upper().replace("WMSR", "W-MSR"))
+            rows.append(
+                f"| {env} | {attack} | {means['lcp']:.3f} | {means['wmsr']:.3f} | {means['dbp']:.3f} | "
+                f"{last['blocked_byzantine'].mean():.1f} / {last['blocked_cooperative'].mean():.1f} | "
+                f"{last['false_accusations'].mean():.1f} |"
+            )
+            print(rows[-1], flush=True)
+        ax.set_title(f"{env}: bias attack")
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+    axes[0].set_ylabel("mean cooperative error")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(HERE / "attacks.png", dpi=110)
+    text = (
+        f"Mean cooperative error over the episode (tracking 200 steps, others 100), {seeds} seeds, "
+        "50 robots, 5 Byzantine, radius graph, defaults otherwise; blocklist at the end. "
+        "Figure: benchmarks/byzantine/attacks.png.\n\n" + "\n".join(rows)
+    )
+    write_section(
+        "byzantine_attacks", text, "python benchmarks/byzantine/protocols.py --sections byzantine_attacks"
+    )
+
+
+def connectivity(seeds: int) -> None:
+    rows = [
+        "| fix rate | k | LCP | W-MSR (F = 2) | DBP | DBP blocked Byz / coop | DBP false accusations |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fix_rate, k in [(f, k) for f in (0.05, 0.1) for k in range(2, 7)]:
+        kw = dict(
+            n_robots=30,
+            graph="harary",
+            connectivity=k,
+            n_byzantine=2,
+            attack="bias",
+            max_cycles=150,
+            fix_rate=fix_rate,
+        )
+        res = {}
+        for proto in PROTOCOLS:
+            err, info = rollout("timesync", seeds, protocol=proto, **kw)
+            res[proto] = (err[-30:].mean(), info)
+        info = res["dbp"][1]
+        rows.append(
+            f"| {fix_rate} | {k} | {res['lcp'][0]:.3f} | {res['wmsr'][0]:.3f} | {res['dbp'][0]:.3f} | "
+            f"{info['blocked_byzantine'].mean():.1f} / {info['blocked_cooperative'].mean():.1f} | "
+            f"{info['false_accusations'].mean():.1f} |"
+        )
+        print(rows[-1], flush=True)
+    text = (
+        f"Time sync on Harary graphs H(k, 30) (k-connected), F = 2 Byzantine robots with a bias of 1, "
+        "every robot gets a time fix with the given probability per step (default 0.05), "
+        f"mean cooperative clock error over the last 30 of 150 steps, {seeds} seeds.\n\n" + "\n".join(rows)
+    )
+    write_section(
+        "byzantine_connectivity",
+        text,
+        "python benchmarks/byzantine/protocols.py --sections byzantine_connectivity",
+    )
+
+
+def one_observer(seeds: int) -> None:
+    rows = ["| k | LCP | W-MSR (F = 2) | DBP |", "|---|---|---|---|"]
+    for k in (4, 6):
+        kw = dict(
+            n_robots=30,
+            graph="harary",
+            connectivity=k,
+            n_byzantine=2,
+            attack="none",
+            n_references=1,
+            fix_rate=0.0,
+            max_cycles=200,
+        )
+        res = {p: rollout("timesync", seeds, protocol=p, **kw)[0][-30:].mean() for p in PROTOCOLS}
+        rows.append(f"| {k} | {res['lcp']:.3f} | {res['wmsr']:.3f} | {res['dbp']:.3f} |")
+        print(rows[-1], flush=True)
+    text = (
+        "One reference robot knows the time, nobody else gets a fix, 2 Byzantine robots stay silent; "
+        f"mean cooperative clock error over the last 30 of 200 steps on H(k, 30), {seeds} seeds.\n\n"
+        + "\n".join(rows)
+    )
+    write_section(
+        "byzantine_one_observer",
+        text,
+        "python benchmarks/byzantine/protocols.py --sections byzantine_one_observer",
+    )
+
+
+def round_time(sizes: list[int]) -> None:
+    from swarmzoo.envs import byzantine_timesync
+
+    rows = [
+        "| N | mean degree | ms per round (DBP) | ms per round (LCP) | DBP blocked Byz / coop |",
+        "|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        out = {}
+        for proto in ("dbp", "lcp"):
+            # Constant density: the arena grows with sqrt(N).
+            side = 2.0 * np.sqrt(n / 50)
+            venv = byzantine_timesync.vector_env(
+                1, n_robots=n, protocol=proto, attack="bias", arena_size=side, max_cycles=10_000
+            )
+            obs, _ = venv.reset(seed=0)
+            policy = ConsensusProtocol()
+            for _ in range(30):  # the blocklist forms
+                obs, *_, info = venv.step(policy.act(obs, venv.task))
+            times = []
+            for _ in range(20):
+                actions = policy.act(obs, venv.task)
+                t0 = time.perf_counter()
+                obs, *_, info = venv.step(actions)
+                times.append(time.perf_counter() - t0)
+            out[proto] = (1000 * np.median(times), info, venv.task.degree.mean())
+        info = out["dbp"][1]
+        rows.append(
+            f"| {n} | {out['dbp'][2]:.1f} | {out['dbp'][0]:.1f} | {out['lcp'][0]:.1f} | "
+            f"{info['blocked_byzantine'][0]} / {info['blocked_cooperative'][0]} |"
+        )
+        print(rows[-1], flush=True)
+    text = (
+        "Median wall time of one env step = one protocol round (HMAC-tagged broadcasts, local checks, "
+        "signed accusations flooded over the cooperative graph, maximum matching, filtering, consensus step) "
+        "for time sync with 10% Byzantine robots (bias), constant density, after 30 warm-up steps.\n\n"
+        + "\n".join(rows)
+    )
+    write_section(
+        "byzantine_round_time",
+        text,
+        "python benchmarks/byzantine/protocols.py --sections byzantine_round_time",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=[
+            "byzantine_attacks",
+            "byzantine_connectivity",
+            "byzantine_one_observer",
+            "byzantine_round_time",
+        ],
+    )
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000])
+    args = parser.parse_args()
+    for section in args.sections:
+        {
+            "byzantine_attacks": lambda: attacks(args.seeds),
+            "byzantine_connectivity": lambda: connectivity(args.seeds),
+            "byzantine_one_observer": lambda: one_observer(args.seeds),
+            "byzantine_round_time": lambda: round_time(args.sizes),
+        }[section]()
+
+
+if __name__ == "__main__":
+    main()

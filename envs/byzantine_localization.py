@@ -108,11 +108,7 @@ class ByzantineLocalization(ByzantineTask):
 
     def _reset_world(self, env_ids: np.ndarray) -> None:
         cfg, R = self.config, self.n_robots
-        half = self.arena.half
-        if cfg.graph == "radius":
-            self.pos[env_ids] = self.rng.uniform(env_ids, (R, 2), -half, half)
-        else:
-            self.pos[env_ids] = self.circle_positions()
+        self.place_robots(env_ids)
         noise = self.rng.uniform(env_ids, (R, 2), -cfg.initial_error, cfg.initial_error)
         self.estimate[env_ids] = self.pos[env_ids] + noise
         for e in env_ids:

@@ -110,11 +110,7 @@ class ByzantineTimeSync(ByzantineTask):
 
     def _reset_world(self, env_ids: np.ndarray) -> None:
         cfg, R = self.config, self.n_robots
-        half = self.arena.half
-        if cfg.graph == "radius":
-            self.pos[env_ids] = self.rng.uniform(env_ids, (R, 2), -half, half)
-        else:
-            self.pos[env_ids] = self.circle_positions()
+        self.place_robots(env_ids)
         self.clock[env_ids] = 0.0
         self.rate[env_ids] = 1.0 + self.rng.uniform(env_ids, (R,), -cfg.clock_drift, cfg.clock_drift)
         self.estimate[env_ids] = self.rng.uniform(env_ids, (R, 1), -cfg.initial_error, cfg.initial_error)

@@ -114,10 +114,7 @@ class ByzantineTracking(ByzantineTask):
     def _reset_world(self, env_ids: np.ndarray) -> None:
         cfg, R = self.config, self.n_robots
         half = self.arena.half
-        if cfg.graph == "radius":
-            self.pos[env_ids] = self.rng.uniform(env_ids, (R, 2), -half, half)
-        else:
-            self.pos[env_ids] = self.circle_positions()
+        self.place_robots(env_ids)
         if self._prev is not None:  # reset copies have no last broadcast to replay
             for part in self._prev:
                 part[env_ids] = np.nan

@@ -346,6 +346,14 @@ class ByzantineTask(SwarmTask):
             np.repeat(np.arange(self.n_envs), len(src)), np.tile(src, self.n_envs), np.tile(dst, self.n_envs)
         )
 
+    def place_robots(self, env_ids: np.ndarray) -> None:
+        """Static robot positions: uniform in the arena (radius graph) or on a circle."""
+        if self.config.graph == "radius":
+            half = self.arena.half
+            self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_robots, 2), -half, half)
+        else:
+            self.pos[env_ids] = self.circle_positions()
+
     def circle_positions(self) -> np.ndarray:
         """Robots on a circle (index order), for the harary and given graphs: ``(R, 2)``."""
         R = self.n_robots

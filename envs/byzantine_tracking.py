@@ -116,8 +116,10 @@ class ByzantineTracking(ByzantineTask):
         half = self.arena.half
         self.place_robots(env_ids)
         if self._prev is not None:  # reset copies have no last broadcast to replay
-            for part in self._prev:
-                part[env_ids] = np.nan
+            prev_sent, prev_sensed, prev_checker = self._prev
+            prev_sent[env_ids] = np.nan
+            prev_sensed[env_ids] = np.nan
+            prev_checker[env_ids] = False
         self.target[env_ids] = self.rng.uniform(env_ids, (2,), -0.6 * half, 0.6 * half)
         self.heading[env_ids] = self.rng.uniform(env_ids, (1,), -np.pi, np.pi)[:, 0]
         noise = self.rng.uniform(env_ids, (R, 2), -cfg.initial_error, cfg.initial_error)

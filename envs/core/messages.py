@@ -6,6 +6,10 @@ accusation that verifies as the sender's. Byzantine robots hold only their own k
 lie in their own messages and accuse anyone in their own name, but a message or accusation
 forged in another robot's name fails verification and is dropped by whoever receives it.
 
+In the simulation a message signed with its sender's own key verifies by construction, so only
+messages that can fail -- those made without the claimed sender's key (the ``"forge"`` attack)
+-- are actually signed and verified each step; honest traffic carries its tag implicitly.
+
 Accusations are flooded: a robot forwards every new verified accusation to its neighbours, once.
 Cooperative robots always forward; Byzantine robots may drop what they relay but cannot alter it.
 Flooding completes within a protocol round (communication is fast compared with the control

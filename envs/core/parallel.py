@@ -16,11 +16,6 @@ from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.task import SwarmTask
 
 
-def agent_names(n_agents: int, prefix: str = "robot") -> list[str]:
-    """``["robot_0", ..., "robot_{n-1}"]``."""
-    return [f"{prefix}_{i}" for i in range(n_agents)]
-
-
 class SwarmParallelEnv(ParallelEnv):
     """A PettingZoo ``ParallelEnv`` over one copy of ``task``.
 

@@ -63,35 +63,39 @@ def record(
     fps: int | None = None,
     **env_kwargs: Any,
 ) -> Path:
-    """Render ``episodes`` episodes of ``policy`` through the PettingZoo face to ``out``.
+    """Render ``episodes`` episodes of ``policy`` back to back through the PettingZoo face
+    (wrapped in :class:`~swarmzoo.wrappers.RecordVideo`) to ``out``.
 
     The format follows the suffix: ``.gif`` (Pillow) or ``.mp4`` (ffmpeg, via imageio-ffmpeg).
     """
-    import imageio.v3 as iio
+    from swarmzoo.wrappers import RecordVideo
 
     out = Path(out)
-    if out.suffix.lower() not in (".gif", ".mp4"):
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in ("gif", "mp4"):
         raise ValueError(f"output must end in .gif or .mp4, got {out.name!r}")
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
     env = swarmzoo.make(env_id, render_mode="rgb_array", **env_kwargs)
     task = env.unwrapped.task
-    frames = []
+    env = RecordVideo(
+        env,
+        out.parent,
+        episode_trigger=lambda episode: episode == 0,
+        episodes_per_video=episodes,
+        name_prefix=f".{out.stem}.partial",
+        fps=fps,
+        format=suffix,
+    )
     for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        frames.append(env.render())
+        env.reset(seed=seed + episode)
         while env.agents:
             # The task's full batch: robots that are done (say, an empty battery) keep their row.
             actions = policy.act(task.observe(), task)[0]
             live = set(env.agents)
-            obs, *_ = env.step({a: act for a, act in zip(env.possible_agents, actions) if a in live})
-            frames.append(env.render())
+            env.step({a: act for a, act in zip(env.possible_agents, actions) if a in live})
     env.close()
-    fps = fps or env.metadata.get("render_fps", 10)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".gif":
-        iio.imwrite(out, np.stack(frames), extension=".gif", duration=1000 / fps, loop=0)
-    else:
-        iio.imwrite(out, np.stack(frames), extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
-    return out
+    return env.recorded_paths[0].replace(out)
 
 
 def coverage_w2_curve(

@@ -9,15 +9,23 @@ reset, ``infos[k]["terminal_observation"]`` holds that robot's last observation,
 ``infos[k]["TimeLimit.truncated"]`` tells truncation from termination so SB3 bootstraps
 correctly. ``infos[k]["episode"]`` carries ``{"r", "l", "t"}`` like SB3's ``Monitor``, so
 ``ep_rew_mean`` is logged and ``evaluate_policy`` works without extra wrappers.
+
+:class:`SB3Policy` turns a trained SB3 model back into a swarmzoo policy (``act(obs (E, N, D),
+task)``), so ``swarmzoo.evaluation.evaluate`` and ``record`` (videos) take it;
+:class:`VideoCallback` records an episode of the current policy every ``every`` steps during
+``learn``. ``scripts/train_sb3.py`` puts it together: PPO with parameter sharing, progress bar,
+evaluation and checkpoint callbacks, optional videos.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
@@ -107,3 +115,59 @@ class SB3VecEnv(VecEnv):
     def get_images(self) -> Sequence[np.ndarray | None]:
         frame = self.venv.render()
         return [frame] + [None] * (self.num_envs - 1)
+
+
+class SB3Policy:
+    """A trained SB3 model as a swarmzoo policy: every robot's observation through ``predict``.
+
+    Args:
+        model: an SB3 algorithm trained on :class:`SB3VecEnv` (one robot per slot).
+        deterministic: take the most likely action (``False``: sample).
+    """
+
+    def __init__(self, model: Any, deterministic: bool = True) -> None:
+        self.model = model
+        self.deterministic = deterministic
+
+    def act(self, obs: np.ndarray, task: Any) -> np.ndarray:
+        E, N, D = obs.shape
+        actions, _ = self.model.predict(obs.reshape(E * N, D), deterministic=self.deterministic)
+        return actions.reshape(E, N, *actions.shape[1:])
+
+
+class VideoCallback(BaseCallback):
+    """Record one episode of the current policy every ``every`` environment steps (and at the end).
+
+    Videos go to ``folder/step_<N>.mp4``; the env is built with ``env_kwargs`` and seeded with
+    ``seed`` so videos at different steps show the same initial state.
+    """
+
+    def __init__(
+        self, env_id: str, folder: str | Path, every: int, seed: int = 0, verbose: int = 0, **env_kwargs: Any
+    ) -> None:
+        super().__init__(verbose)
+        if every < 1:
+            raise ValueError(f"video interval must be >= 1 step, got {every}")
+        self.env_id = env_id
+        self.folder = Path(folder)
+        self.every = every
+        self.seed = seed
+        self.env_kwargs = env_kwargs
+        self.paths: list[Path] = []
+        self._next = 0
+
+    def _record(self) -> None:
+        from swarmzoo.evaluation import record
+
+        path = self.folder / f"step_{self.num_timesteps}.mp4"
+        self.paths.append(record(self.env_id, SB3Policy(self.model), path, seed=self.seed, **self.env_kwargs))
+        self._next = self.num_timesteps + self.every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._record()
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.paths or self.paths[-1].name != f"step_{self.num_timesteps}.mp4":
+            self._record()

@@ -10,7 +10,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 import swarmzoo
 from swarmzoo.agents import RandomPolicy
 from swarmzoo.evaluation import evaluate
-from swarmzoo.integrations.sb3 import SB3VecEnv
+from swarmzoo.integrations.sb3 import SB3Policy, SB3VecEnv
 
 
 def test_slots_map_robots_of_copies() -> None:
@@ -54,25 +54,67 @@ def test_ppo_learn_smoke() -> None:
     assert np.isfinite(mean)
 
 
-class _SB3Policy:
-    def __init__(self, model: PPO) -> None:
-        self.model = model
-
-    def act(self, obs: np.ndarray, task) -> np.ndarray:
-        E, N, D = obs.shape
-        actions, _ = self.model.predict(obs.reshape(E * N, D), deterministic=True)
-        return actions.reshape(E, N)
-
-
 @pytest.mark.slow
 def test_sb3_ppo_learns_navigation() -> None:
     venv = SB3VecEnv("navigation-v0", num_envs=8, n_agents=3)
     model = PPO("MlpPolicy", venv, n_steps=256, batch_size=1024, learning_rate=1e-3, gamma=0.95, seed=0)
     model.learn(300_000)
-    trained = evaluate("navigation-v0", _SB3Policy(model), episodes=32, seed=123)
+    trained = evaluate("navigation-v0", SB3Policy(model), episodes=32, seed=123)
     random = evaluate("navigation-v0", RandomPolicy(seed=0), episodes=32, seed=123)
     # Random scores about -15 per robot; a policy that heads for goals scores far better.
     assert trained["mean_return"] > random["mean_return"] + 0.5 * abs(random["mean_return"]), (
         trained,
         random,
     )
+
+
+def _script(name: str):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_sb3_script_runs_callbacks_videos_and_evaluate_policy(tmp_path) -> None:
+    import json
+
+    import imageio.v3 as iio
+    import torch
+
+    train_sb3 = _script("train_sb3")
+    out = tmp_path / "run"
+    argv = ["--total-timesteps", "600", "--num-envs", "2", "--n-steps", "32", "--batch-size", "64"]
+    argv += ["--eval-every", "300", "--eval-episodes", "3", "--capture-video", "--out", str(out)]
+    argv += ["--env-kwargs", "n_agents=3", "max_cycles=10", "--no-progress-bar"]
+    train_sb3.main(argv)
+    result = json.loads((out / "results.json").read_text())
+    assert result["timesteps"] >= 600 and np.isfinite(result["mean_return"])
+    evaluations = np.load(out / "evaluations.npz")  # EvalCallback ran at 300 and 600 timesteps
+    assert evaluations["timesteps"].tolist() == [300, 600]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir())
+    videos = sorted((out / "videos").glob("step_*.mp4"))
+    assert len(videos) >= 2 and iio.imread(videos[-1], index=None).shape[0] == 11
+    weights = torch.load(out / "policy_state.pt", weights_only=True)
+    assert all(torch.isfinite(w).all() for w in weights.values())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--total-timesteps", "0"], "--total-timesteps must be >= 1"),
+        (["--gamma", "1.5"], "--gamma must be in"),
+        (["--env", "navigation-v9"], "unknown env id"),
+        (["--env-kwargs", "n_agents"], "KEY=VALUE"),
+    ],
+)
+def test_train_sb3_script_errors(tmp_path, capsys, argv, message) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _script("train_sb3").main([*argv, "--out", str(tmp_path / "x")])
+    # Argument checks are reported by tyro on stderr (exit code 2), env errors by the script.
+    assert message in str(exc.value) + " ".join(capsys.readouterr().err.split())

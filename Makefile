@@ -3,7 +3,7 @@ PYTHON ?= python
 PIP = $(PYTHON) -m pip
 export SDL_VIDEODRIVER ?= dummy
 
-.PHONY: install install-dev demo test test-slow bench bench-swarm bench-coverage lint
+.PHONY: install install-dev install-integrations demo test test-slow test-integrations docs bench bench-swarm bench-coverage lint
 
 # CPU torch first (a bare torch requirement could pull a multi-GB CUDA build).
 install:
@@ -13,6 +13,13 @@ install:
 install-dev:
 	$(PIP) install torch==2.13.0 -e ".[dev]"
 	$(PIP) install --no-deps "mpe2>=1.1"
+
+# RLlib (Ray), TorchRL and BenchMARL. BenchMARL hard-requires torchvision, which would replace the
+# CPU torch with a multi-GB CUDA build and is only used for its video logging: install it without
+# deps (its other requirements, torchrl, hydra-core and tqdm, come with the [torchrl] extra).
+install-integrations: install-dev
+	$(PIP) install torch==2.13.0 -e ".[dev,rllib,torchrl]"
+	$(PIP) install --no-deps "benchmarl==1.5.2"
 
 demo: install
 	swarmzoo render navigation-v0 --policy heuristic --out navigation.gif --env-kwargs n_agents=8 n_obstacles=3
@@ -25,6 +32,14 @@ test: install-dev
 
 test-slow: install-dev
 	$(PYTHON) -m pytest -m slow
+
+test-integrations: install-integrations
+	$(PYTHON) -m pytest -m integration
+
+# The docs site (mkdocs-material) from the env/algorithm docstrings and docs/*.md; warnings are errors.
+docs:
+	$(PIP) install torch==2.13.0 -e ".[docs]"
+	$(PYTHON) -m mkdocs build --strict
 
 bench: install-dev
 	$(PYTHON) benchmarks/env_speed.py

@@ -29,11 +29,11 @@ through ``ParallelPettingZooEnv``: it declares per-agent spaces (``observation_s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import swarmzoo
+from swarmzoo.integrations import agent_group
 
 _EXTRA = "pip install 'swarmzoo[rllib]'"
 POLICY_MODES = ("shared", "per-group", "independent")
@@ -49,10 +49,8 @@ def _import_rllib():
     return MultiAgentEnv
 
 
-def group_of(agent_id: str) -> str:
-    """The group of an agent: its name without the trailing index (``robot_3`` -> ``robot``)."""
-    match = re.fullmatch(r"(.+?)_?\d+", agent_id)
-    return match.group(1) if match else agent_id
+group_of = agent_group
+"""The group of an agent (``robot_3`` -> ``robot``): see :func:`swarmzoo.integrations.agent_group`."""
 
 
 def _env_class():

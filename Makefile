@@ -2,6 +2,8 @@
 PYTHON ?= python
 PIP = $(PYTHON) -m pip
 export SDL_VIDEODRIVER ?= dummy
+# mkdocs-material prints an end-of-life banner about MkDocs 2 at every build; it is not a warning.
+export NO_MKDOCS_2_WARNING ?= 1
 
 .PHONY: install install-dev install-integrations demo test test-slow test-integrations docs bench bench-swarm bench-coverage lint
 

@@ -50,6 +50,7 @@ from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
+    check_ppo_args,
     check_resume,
     clipped_policy_loss,
     clipped_value_loss,
@@ -57,6 +58,7 @@ from swarmzoo.algorithms.common.ppo import (
     normalize_advantages,
 )
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
+from swarmzoo.evaluation import record_run_video
 
 
 @dataclass
@@ -126,9 +128,15 @@ class Args:
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of actor, edge network and critic."""
     checkpoint_every: int = 10
-    """Updates between checkpoints."""
+    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
+    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
+    and resumed from it continues exactly as the uninterrupted run does."""
+    capture_video: bool = False
+    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
+    (policy.pt is then written at every checkpoint too, not only at the end)."""
     resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt."""
+    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
+    dropped and recomputed)."""
     progress: bool = True
     """Show a progress bar with the live return."""
     tensorboard: bool = True
@@ -157,6 +165,7 @@ class Args:
             )
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        check_ppo_args(self)
         if self.minibatches > self.num_envs * self.rollout_steps:
             raise ValueError(
                 f"minibatches={self.minibatches} exceeds the {self.num_envs * self.rollout_steps} "
@@ -228,8 +237,9 @@ def critic_input(obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
 
 
 def _checkpoint(
-    model, optimizer, args, env_kwargs, actor_config, global_step, update, elapsed
+    model, optimizer, args, env_kwargs, actor_config, global_step, update, elapsed, rngs, recent_returns
 ) -> dict[str, Any]:
+    rng, gumbel = rngs
     return {
         "format": POLICY_FORMAT,
         "algo": "bayes_net_checkpoint",
@@ -243,6 +253,9 @@ def _checkpoint(
         "update": update,
         "elapsed": elapsed,
         "torch_rng": torch.get_rng_state(),
+        "numpy_rng": rng.bit_generator.state,
+        "gumbel_rng": gumbel.get_state(),
+        "recent_returns": list(recent_returns),
     }
 
 
@@ -291,13 +304,27 @@ def train(args: Args) -> TrainResult:
     gumbel = torch.Generator().manual_seed(
         int(np.random.SeedSequence([args.seed, start_update, 3]).generate_state(1)[0])
     )
-    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+    if data is not None and "numpy_rng" in data:
+        rng.bit_generator.state = data["numpy_rng"]
+        gumbel.set_state(data["gumbel_rng"])
+    logger = RunLogger(
+        run_dir,
+        args,
+        append=args.resume,
+        tensorboard=args.tensorboard,
+        resume_step=global_step if args.resume else None,
+    )
 
-    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
-    obs_np, _ = venv.reset(seed=env_seed)
-    obs = torch.as_tensor(obs_np, dtype=torch.float32)
-    state = torch.as_tensor(venv.state(), dtype=torch.float32)
-    comm = comm_mask(venv.task, args.comm_range) if neighbours else torch.ones(E, N, N, dtype=torch.bool)
+    def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reset every copy, seeded from a hash of (seed, update), at each checkpoint: a run
+        resumed from it sees the episodes the uninterrupted run sees. Returns ``obs (E, N, D)``,
+        ``state (E, S)``, the communication mask ``(E, N, N)`` and the active mask ``(E, N)``."""
+        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
+        obs_np, _ = venv.reset(seed=env_seed)
+        obs = torch.as_tensor(obs_np, dtype=torch.float32)
+        state = torch.as_tensor(venv.state(), dtype=torch.float32)
+        comm = comm_mask(venv.task, args.comm_range) if neighbours else torch.ones(E, N, N, dtype=torch.bool)
+        return obs, state, comm, torch.ones(E, N)
 
     buf_obs = torch.zeros(T, E, N, D)
     buf_cin = torch.zeros(T, E, N, S + D)
@@ -308,11 +335,30 @@ def train(args: Args) -> TrainResult:
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
     )
-    active = torch.ones(E, N)
     log = UpdateLog(logger, args.progress, n_updates * E * T, global_step, f"bayes-net {args.env}")
+    if data is not None:
+        log.recent = list(data.get("recent_returns", []))
     t_start = time.time()
 
+    def write_policy() -> None:
+        atomic_torch_save(
+            {
+                "format": POLICY_FORMAT,
+                "algo": "bayes_net",
+                "actor_config": actor_config,
+                "actor": model.actor.state_dict(),
+                "comm_range": args.comm_range,
+                "env_id": args.env,
+                "env_kwargs": dict(env_kwargs),
+                "args": to_jsonable(args),
+                "global_step": global_step,
+            },
+            run_dir / "policy.pt",
+        )
+
     for update in range(start_update, n_updates):
+        if update == start_update or update % args.checkpoint_every == 0:
+            obs, state, comm, active = fresh_episodes(update)
         fraction = update / n_updates
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - fraction)
@@ -419,25 +465,26 @@ def train(args: Args) -> TrainResult:
         log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T, extra)
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
             atomic_torch_save(
-                _checkpoint(model, optimizer, args, env_kwargs, actor_config, global_step, update + 1, wall),
+                _checkpoint(
+                    model,
+                    optimizer,
+                    args,
+                    env_kwargs,
+                    actor_config,
+                    global_step,
+                    update + 1,
+                    wall,
+                    (rng, gumbel),
+                    log.recent,
+                ),
                 ckpt_path,
             )
+            if args.capture_video:
+                write_policy()
+                record_run_video(run_dir, global_step, args.seed)
     log.close()
     venv.close()
-    atomic_torch_save(
-        {
-            "format": POLICY_FORMAT,
-            "algo": "bayes_net",
-            "actor_config": actor_config,
-            "actor": model.actor.state_dict(),
-            "comm_range": args.comm_range,
-            "env_id": args.env,
-            "env_kwargs": dict(env_kwargs),
-            "args": to_jsonable(args),
-            "global_step": global_step,
-        },
-        run_dir / "policy.pt",
-    )
+    write_policy()
     return TrainResult(
         run_dir=run_dir,
         global_step=global_step,

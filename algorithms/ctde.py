@@ -56,12 +56,15 @@ from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
+    check_ppo_args,
+    check_resume,
     clipped_policy_loss,
     clipped_value_loss,
     next_values,
     normalize_advantages,
 )
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
+from swarmzoo.evaluation import record_run_video
 
 
 @dataclass
@@ -79,7 +82,8 @@ class Args:
     """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
     seed: int = 0
     """Seed of torch, minibatch shuffling and the env copies (copy i gets env_seed + i, with
-    env_seed hashed from (seed, update), so runs with neighbouring seeds share no episodes)."""
+    env_seed hashed from (seed, update) at each checkpoint, so runs with neighbouring seeds share
+    no episodes)."""
     out: Path | None = None
     """Run folder (default runs/<env>__ctde__<seed>__<time>)."""
     num_envs: int = 32
@@ -118,9 +122,15 @@ class Args:
     obs_norm: bool = False
     """Normalise observations with running statistics (stored in the policy)."""
     checkpoint_every: int = 10
-    """Updates between checkpoints."""
+    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
+    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
+    and resumed from it continues exactly as the uninterrupted run does."""
+    capture_video: bool = False
+    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
+    (policy.pt is then written at every checkpoint too, not only at the end)."""
     resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt."""
+    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
+    dropped and recomputed)."""
     progress: bool = True
     """Show a progress bar with the live return."""
     tensorboard: bool = True
@@ -148,6 +158,21 @@ class Args:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        check_ppo_args(self)
+
+
+# Args that fix what a checkpoint's networks and rollouts are; a resumed run must keep them.
+STRUCTURAL = (
+    "env",
+    "env_kwargs",
+    "critic",
+    "hidden",
+    "agent_ids",
+    "value_norm",
+    "obs_norm",
+    "num_envs",
+    "rollout_steps",
+)
 
 
 class CTDEModel(nn.Module):
@@ -188,6 +213,8 @@ def _checkpoint(
     global_step: int,
     update: int,
     elapsed: float,
+    rng: np.random.Generator,
+    recent_returns: list[float],
 ) -> dict[str, Any]:
     return {
         "format": POLICY_FORMAT,
@@ -204,6 +231,8 @@ def _checkpoint(
         "update": update,
         "elapsed": elapsed,
         "torch_rng": torch.get_rng_state(),
+        "numpy_rng": rng.bit_generator.state,
+        "recent_returns": list(recent_returns),
     }
 
 
@@ -230,22 +259,34 @@ def train(args: Args) -> TrainResult:
 
     global_step, start_update, elapsed_before = 0, 0, 0.0
     ckpt_path = run_dir / "checkpoints" / "latest.pt"
+    data = None
     if args.resume:
         data = safe_load(ckpt_path)
+        check_resume(data, args, "ctde", STRUCTURAL)
         model.load_state_dict(data["model"])
         optimizer.load_state_dict(data["optimizer"])
         torch.set_rng_state(data["torch_rng"])
         global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
     rng = np.random.default_rng([args.seed, start_update])
-    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+    if data is not None and "numpy_rng" in data:
+        rng.bit_generator.state = data["numpy_rng"]
+    logger = RunLogger(
+        run_dir,
+        args,
+        append=args.resume,
+        tensorboard=args.tensorboard,
+        resume_step=global_step if args.resume else None,
+    )
 
-    # Copies are seeded from a hash of (seed, update): a resumed run re-seeds from where it stopped,
-    # and seeds 0 and 1 do not share E - 1 of their E env copies as seed + i would make them.
-    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
-    obs_np, _ = venv.reset(seed=env_seed)
-    obs = torch.as_tensor(obs_np, dtype=torch.float32)
-    state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
-    active = torch.ones(E, N)
+    def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """Reset every copy, seeded from a hash of (seed, update): at each checkpoint, so a run
+        resumed from it sees the episodes the uninterrupted run sees (the env's own state is not
+        in the checkpoint), and seeds 0 and 1 do not share E - 1 of their E copies as seed + i
+        would make them. Returns ``obs (E, N, D)``, ``state (E, S)`` and the active mask."""
+        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
+        obs_np, _ = venv.reset(seed=env_seed)
+        state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
+        return torch.as_tensor(obs_np, dtype=torch.float32), state, torch.ones(E, N)
 
     buf_obs = torch.zeros(T, E, N, obs_dim)
     buf_cin = torch.zeros(T, E, N, state_dim + obs_dim)
@@ -262,9 +303,23 @@ def train(args: Args) -> TrainResult:
         global_step,
         f"ctde/{'mappo' if central else 'ippo'} {args.env}",
     )
+    if data is not None:
+        log.recent = list(data.get("recent_returns", []))
     t_start = time.time()
 
+    def write_policy() -> None:
+        save_policy(
+            run_dir / "policy.pt",
+            model.actor,
+            args.env,
+            env_kwargs,
+            model.obs_norm,
+            extra={"algo": "ctde", "critic": args.critic, "global_step": global_step},
+        )
+
     for update in range(start_update, n_updates):
+        if update == start_update or update % args.checkpoint_every == 0:
+            obs, state, active = fresh_episodes(update)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
         episode_returns: list[float] = []
@@ -351,18 +406,16 @@ def train(args: Args) -> TrainResult:
         wall = elapsed_before + time.time() - t_start
         log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
-            data = _checkpoint(model, optimizer, args, env_kwargs, global_step, update + 1, wall)
+            data = _checkpoint(
+                model, optimizer, args, env_kwargs, global_step, update + 1, wall, rng, log.recent
+            )
             atomic_torch_save(data, ckpt_path)
+            if args.capture_video:
+                write_policy()
+                record_run_video(run_dir, global_step, args.seed)
     log.close()
     venv.close()
-    save_policy(
-        run_dir / "policy.pt",
-        model.actor,
-        args.env,
-        env_kwargs,
-        model.obs_norm,
-        extra={"algo": "ctde", "critic": args.critic, "global_step": global_step},
-    )
+    write_policy()
     return TrainResult(
         run_dir=run_dir,
         global_step=global_step,

@@ -68,6 +68,7 @@ from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
+    check_ppo_args,
     check_resume,
     clipped_policy_loss,
     clipped_value_loss,
@@ -76,6 +77,7 @@ from swarmzoo.algorithms.common.ppo import (
 )
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.envs.core.collective import MeanField
+from swarmzoo.evaluation import record_run_video
 
 # Observation entries the decision rule reads by default, per swarmzoo env (indices into the
 # env's observation; layouts in each env's module docstring). Other envs: every entry.
@@ -154,9 +156,15 @@ class Args:
     """Robots of the reference swarm the execution schedule is computed on (at the training
     density; the training swarm itself when env_kwargs fix the arena size)."""
     checkpoint_every: int = 10
-    """Updates between checkpoints."""
+    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
+    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
+    and resumed from it continues exactly as the uninterrupted run does."""
+    capture_video: bool = False
+    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
+    (policy.pt is then written at every checkpoint too, not only at the end)."""
     resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt."""
+    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
+    dropped and recomputed)."""
     progress: bool = True
     """Show a progress bar with the live return."""
     tensorboard: bool = True
@@ -189,6 +197,7 @@ class Args:
             raise ValueError(f"representation must be 'kernel' or 'histogram', got {self.representation!r}")
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        check_ppo_args(self)
         if self.minibatches > self.num_envs * self.rollout_steps:
             raise ValueError(
                 f"minibatches={self.minibatches} exceeds the num_envs x rollout_steps = "
@@ -491,7 +500,7 @@ def _schedule_env_kwargs(args: Args, env_kwargs: dict[str, Any]) -> dict[str, An
 
 
 def _checkpoint(
-    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed
+    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed, rng, recent_returns
 ) -> dict[str, Any]:
     return {
         "format": POLICY_FORMAT,
@@ -507,6 +516,8 @@ def _checkpoint(
         "update": update,
         "elapsed": elapsed,
         "torch_rng": torch.get_rng_state(),
+        "numpy_rng": rng.bit_generator.state,
+        "recent_returns": list(recent_returns),
     }
 
 
@@ -559,12 +570,25 @@ def train(args: Args) -> TrainResult:
         torch.set_rng_state(data["torch_rng"])
         global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
     rng = np.random.default_rng([args.seed, start_update])
-    logger = RunLogger(run_dir, args, append=args.resume, tensorboard=args.tensorboard)
+    if data is not None and "numpy_rng" in data:
+        rng.bit_generator.state = data["numpy_rng"]
+    logger = RunLogger(
+        run_dir,
+        args,
+        append=args.resume,
+        tensorboard=args.tensorboard,
+        resume_step=global_step if args.resume else None,
+    )
     lifted = args.gradient == "lifted"
 
-    env_seed = int(np.random.SeedSequence([args.seed, start_update]).generate_state(1)[0])
-    obs_np, _ = venv.reset(seed=env_seed)
-    emb = torch.as_tensor(embed(venv.mean_field()))
+    def fresh_episodes(update: int) -> tuple[np.ndarray, torch.Tensor]:
+        """Reset every copy, seeded from a hash of (seed, update), at each checkpoint: a run
+        resumed from it sees the episodes the uninterrupted run sees. Returns ``obs (E, N, D)``
+        and the mean-field embedding ``(E, K)``."""
+        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
+        obs_np, _ = venv.reset(seed=env_seed)
+        return obs_np, torch.as_tensor(embed(venv.mean_field()))
+
     d = len(rule.features)
     act_shape = () if rule.action_kind == "discrete" else (rule.action_dim,)
     buf_emb = torch.zeros(T, E, K)
@@ -577,9 +601,19 @@ def train(args: Args) -> TrainResult:
     log = UpdateLog(
         logger, args.progress, n_updates * E * T, global_step, f"mean-field/{args.gradient} {args.env}"
     )
+    if data is not None:
+        log.recent = list(data.get("recent_returns", []))
     t_start = time.time()
 
+    def write_policy() -> None:
+        schedule = compute_schedule(model, decision, embed, args, env_kwargs)
+        save_mean_field_policy(
+            run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step
+        )
+
     for update in range(start_update, n_updates):
+        if update == start_update or update % args.checkpoint_every == 0:
+            obs_np, emb = fresh_episodes(update)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
         episode_returns: list[float] = []
@@ -671,16 +705,26 @@ def train(args: Args) -> TrainResult:
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
             atomic_torch_save(
                 _checkpoint(
-                    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update + 1, wall
+                    model,
+                    optimizer,
+                    args,
+                    env_kwargs,
+                    rule,
+                    embed_cfg,
+                    global_step,
+                    update + 1,
+                    wall,
+                    rng,
+                    log.recent,
                 ),
                 ckpt_path,
             )
+            if args.capture_video:
+                write_policy()
+                record_run_video(run_dir, global_step, args.seed)
     log.close()
     venv.close()
-    schedule = compute_schedule(model, decision, embed, args, env_kwargs)
-    save_mean_field_policy(
-        run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step
-    )
+    write_policy()
     return TrainResult(
         run_dir=run_dir,
         global_step=global_step,

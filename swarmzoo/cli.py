@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv and argv[0] == "train":
         try:
             run_train(argv[1:])
-        except ValueError as err:
+        except (ValueError, FileNotFoundError) as err:
             raise SystemExit(f"swarmzoo: error: {err}") from err
         return
     cmd = tyro.extras.subcommand_cli_from_dict(

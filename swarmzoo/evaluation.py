@@ -98,6 +98,25 @@ def record(
     return env.recorded_paths[0].replace(out)
 
 
+def record_run_video(run_dir: str | Path, step: int, seed: int = 0) -> Path:
+    """Record one episode of a run's current ``policy.pt`` (its own env and arguments) to
+    ``run_dir/videos/step_<step>.mp4``: the trainers' ``--capture-video``.
+
+    The trainer's torch random stream is forked, so recording does not change the run.
+    """
+    import torch
+
+    from swarmzoo.agents import make_policy
+    from swarmzoo.agents.networks import safe_load
+
+    run_dir = Path(run_dir)
+    meta = safe_load(run_dir / "policy.pt")
+    env_id, env_kwargs = meta["env_id"], dict(meta.get("env_kwargs", {}))
+    with torch.random.fork_rng():
+        policy = make_policy(str(run_dir / "policy.pt"), env_id, seed=seed)
+        return record(env_id, policy, run_dir / "videos" / f"step_{step}.mp4", seed=seed, **env_kwargs)
+
+
 def coverage_w2_curve(
     policy_name: str, map_name: str, seeds: int = 3, every: int = 10, **env_kwargs: Any
 ) -> tuple[np.ndarray, np.ndarray]:

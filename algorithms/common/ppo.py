@@ -151,8 +151,45 @@ def check_resume(data: dict, args, algo: str, structural: tuple[str, ...]) -> No
 
     if data.get("algo") != algo:
         raise ValueError(f"the checkpoint to resume is a {data.get('algo')!r} checkpoint, not {algo!r}")
+    if "args" not in data or "optimizer" not in data:
+        raise ValueError("the file to resume from is a policy file, not a training checkpoint")
     saved, now = data["args"], to_jsonable(args)
     changed = [k for k in structural if saved.get(k) != now.get(k)]
     if changed:
         diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed)
         raise ValueError(f"resume with the checkpoint's own arguments; changed: {diffs}")
+
+
+def check_ppo_args(args) -> None:
+    """The checks every PPO trainer's ``Args`` shares: every float finite, step sizes and clips
+    (``lr``, ``clip_coef``, ``max_grad_norm``) > 0, loss weights and the value clip
+    (``ent_coef``, ``vf_coef``, ``value_clip``) >= 0, hidden layers of at least one unit and a
+    seed >= 0.
+
+    Raises:
+        ValueError: naming the argument (NaN or inf would otherwise surface as a torch error
+            deep inside the first update).
+    """
+    import dataclasses
+    import math
+
+    for f in dataclasses.fields(args):
+        value = getattr(args, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{f.name} must be a finite number, got {value}")
+    for name, positive in (
+        ("lr", True),
+        ("clip_coef", True),
+        ("max_grad_norm", True),
+        ("ent_coef", False),
+        ("vf_coef", False),
+        ("value_clip", False),
+    ):
+        value = getattr(args, name, None)
+        if value is not None and not (value > 0 if positive else value >= 0):
+            raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value}")
+    hidden = getattr(args, "hidden", ())
+    if any(not isinstance(h, int) or h < 1 for h in hidden):
+        raise ValueError(f"hidden layer sizes must be integers >= 1, got {tuple(hidden)}")
+    if getattr(args, "seed", 0) < 0:
+        raise ValueError(f"seed must be >= 0, got {args.seed}")

@@ -182,3 +182,9 @@ def test_render_a_bayes_net_policy(tmp_path, monkeypatch) -> None:
     gif = tmp_path / "bn.gif"
     main(["render", "navigation-v0", "--policy", str(result.run_dir), "--out", str(gif)])
     assert gif.is_file() and gif.stat().st_size > 1000
+
+
+def test_capture_video_at_checkpoints(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "run", capture_video=True, checkpoint_every=1, **TINY))
+    videos = sorted(p.name for p in (result.run_dir / "videos").glob("step_*.mp4"))
+    assert videos == ["step_200.mp4", "step_400.mp4"]

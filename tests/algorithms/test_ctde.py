@@ -149,3 +149,23 @@ def test_sampled_actions_follow_the_seed(tmp_path) -> None:
         load_policy(result.run_dir / "policy.pt", deterministic=False, seed=s)[0].act(obs) for s in (0, 0, 1)
     ]
     assert np.array_equal(acts[0], acts[1]) and not np.array_equal(acts[0], acts[2])
+
+
+def test_capture_video_records_each_checkpoint_without_changing_the_run(tmp_path) -> None:
+    import imageio.v3 as iio
+
+    base = dict(TINY, checkpoint_every=2, env_kwargs=("n_agents=3", "max_cycles=10"))
+    plain = train(Args(out=tmp_path / "plain", **base))
+    filmed = train(Args(out=tmp_path / "filmed", capture_video=True, **base))
+    videos = sorted((filmed.run_dir / "videos").glob("step_*.mp4"), key=lambda p: int(p.stem[5:]))
+    assert [p.name for p in videos] == ["step_400.mp4", "step_800.mp4"]
+    assert iio.imread(videos[0], index=None).shape[0] == 11  # reset + 10 steps
+
+    def rows(run):
+        with (run / "progress.csv").open() as f:
+            return [
+                {k: v for k, v in r.items() if k != "wall_time" and "per_second" not in k}
+                for r in csv.DictReader(f)
+            ]
+
+    assert rows(filmed.run_dir) == rows(plain.run_dir)  # recording leaves the random streams alone

@@ -422,3 +422,9 @@ def test_sampling_policies_follow_their_seed(tmp_path) -> None:
         acts.append(policy.act(obs, venv.task))
     assert np.array_equal(acts[0], acts[1]) and not np.array_equal(acts[0], acts[2])
     assert isinstance(make_policy(str(result.run_dir), "flocking-v0", seed=3), MeanFieldPolicy)
+
+
+def test_capture_video_at_checkpoints(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "run", capture_video=True, checkpoint_every=2, **TINY))
+    videos = sorted(p.name for p in (result.run_dir / "videos").glob("step_*.mp4"))
+    assert videos == ["step_200.mp4", "step_400.mp4"]  # 4 updates of 2 x 50 steps

@@ -60,11 +60,13 @@ def make_policy(name: str, env_id: str, seed: int | None = None, sample: bool = 
     action unless ``sample`` (then they draw from their distribution, seeded by ``seed``).
 
     Raises:
-        ValueError: unknown name, no heuristic or pretrained policy for ``env_id``, or a policy
-            trained on another env.
+        ValueError: unknown name, no heuristic or pretrained policy for ``env_id``, a policy
+            trained on another env, or a negative seed.
     """
     import swarmzoo
+    from swarmzoo.envs.core.rng import check_seed
 
+    check_seed(seed)  # numpy's own error for a negative seed names nothing
     key = swarmzoo.spec(env_id).id
     if name == "random":
         return RandomPolicy(seed)

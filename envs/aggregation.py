@@ -173,7 +173,10 @@ class Config:
         check_bool("continuous_actions", self.continuous_actions)
         check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and min(self.arena.width, self.arena.height) <= 2 * self.robot_radius:
-            raise ValueError(f"robot_radius={self.robot_radius} does not fit in the arena")
+            raise ValueError(
+                f"robot_radius={self.robot_radius} does not fit in the arena (arena_width x arena_height "
+                f"= {self.arena.width:g} x {self.arena.height:g}, set by density unless given)"
+            )
 
     @cached_property
     def arena(self) -> Arena:
@@ -261,6 +264,10 @@ class Aggregation(SwarmTask):
     name = "aggregation_v0"
     Config = Config
 
+    @classmethod
+    def observation_size(cls, config: Config) -> int:
+        return 3 + 3 * config.k_robots
+
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -269,7 +276,7 @@ class Aggregation(SwarmTask):
         self.pos = np.zeros((E, N, 2))
         self.graph = Neighbourhood.empty(E, N)
         self.spread_trace: list[float] = []
-        self.observation_space = spaces.Box(-np.inf, np.inf, (3 + 3 * cfg.k_robots,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (2 * N,), np.float32)
         if cfg.continuous_actions:
             self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)

@@ -85,7 +85,8 @@ class Config(ByzantineConfig):
         if self.n_references > self.n_robots - self.n_byzantine_robots:
             raise ValueError(
                 f"n_references={self.n_references} exceeds the "
-                f"{self.n_robots - self.n_byzantine_robots} cooperative robots"
+                f"{self.n_robots - self.n_byzantine_robots} cooperative robots (n_robots={self.n_robots} "
+                f"less {self.n_byzantine_robots} Byzantine)"
             )
 
 

@@ -133,12 +133,23 @@ def load_density(name: str) -> np.ndarray:
     import imageio.v3 as iio
 
     path = map_path(name)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long for a path, or with a NUL byte
+        is_file = False
+    if not is_file:
         raise ValueError(f"map {name!r} is neither a shipped map {MAPS} nor an image file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"map {name!r} is an empty file, not an image")
     try:
         image = np.asarray(iio.imread(path), dtype=np.float64)
     except Exception as err:  # imageio raises many types for unreadable files
         raise ValueError(f"map {name!r} is not a readable image: {err}") from err
+    if image.ndim > 3 or (image.ndim == 3 and image.shape[-1] > 4):
+        raise ValueError(
+            f"map {name!r} has shape {image.shape}: not one grayscale, gray + alpha, RGB or RGBA "
+            "image (a stack of frames, or more than 4 channels)"
+        )
     if image.ndim == 3:
         # Gray + alpha (2 channels): the gray; RGB(A): the mean of R, G, B. Alpha is ignored.
         image = image[..., 0] if image.shape[-1] <= 2 else image[..., :3].mean(axis=-1)
@@ -290,8 +301,8 @@ class Config:
         check_number("done_fraction", self.done_fraction, 0.0, 1.0, low_open=True)
         if 2 * self.robot_radius >= min(self.arena.width, self.arena.height):
             raise ValueError(
-                f"robot_radius={self.robot_radius} does not fit in a {self.arena.width:g} x "
-                f"{self.arena.height:g} arena"
+                f"robot_radius={self.robot_radius} does not fit in the {self.arena.width:g} x "
+                f"{self.arena.height:g} arena (arena_width x arena_height)"
             )
         if not isinstance(self.map, str):
             raise ValueError(f"map must be a map name or an image path, got {self.map!r}")
@@ -338,8 +349,9 @@ class DemandGrid:
 
     def disk_offsets(self, radius: float) -> np.ndarray:
         """``(K, 2)`` (row, col) offsets of the cells whose centres lie within ``radius`` of a
-        cell's centre (at least the cell itself)."""
-        reach = np.ceil(radius / self.cell).astype(np.int64)
+        cell's centre (at least the cell itself). A disk wider than the grid reaches every cell
+        from every cell, so its reach is capped at the grid's size."""
+        reach = np.minimum(np.ceil(radius / self.cell), self.shape[::-1]).astype(np.int64)
         dr, dc = np.meshgrid(
             np.arange(-reach[1], reach[1] + 1), np.arange(-reach[0], reach[0] + 1), indexing="ij"
         )
@@ -426,6 +438,16 @@ class Coverage(SwarmTask):
     name = "coverage_v0"
     Config = Config
 
+    @classmethod
+    def observation_size(cls, config: Config) -> int:
+        return 5 + config.crop_size**2 + 3 * config.k_robots
+
+    @classmethod
+    def memory_estimate(cls, config: Config, n_envs: int) -> int:
+        # Each copy also holds its remaining demand (the map's cells) and visit histogram.
+        per_copy = 8 * (config.density.size + config.w2_resolution**2)
+        return super().memory_estimate(config, n_envs) + int(n_envs) * per_copy
+
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -448,9 +470,7 @@ class Coverage(SwarmTask):
         self.w2_trace: list[tuple[int, float]] = []
         self.served_trace: list[float] = []
         self.trail: list[np.ndarray] = []
-        C = cfg.crop_size
-        obs_dim = 5 + C * C + 3 * cfg.k_robots
-        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (5 * N + cfg.w2_resolution**2,), np.float32)
         if cfg.continuous_actions:
             self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)

@@ -193,7 +193,11 @@ class Config:
         check_bool("continuous_actions", self.continuous_actions)
         check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
-            raise ValueError(f"speed={self.speed} is too large for a {self.arena.width:g}-wide walled arena")
+            raise ValueError(
+                f"speed={self.speed} is too large for a {self.arena.width:g}-wide walled arena "
+                f"(arena_width x arena_height = {self.arena.width:g} x {self.arena.height:g}; at most half "
+                "a side per step)"
+            )
 
     @cached_property
     def arena(self) -> Arena:
@@ -282,6 +286,10 @@ class Flocking(SwarmTask):
         "vicsek": dict(max_turn=np.pi, n_turns=9, heading_noise=0.1, speed=0.03, density=4.0),
     }
 
+    @classmethod
+    def observation_size(cls, config: Config) -> int:
+        return 5 + config.heading_bins + 3 * config.k_robots
+
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -291,8 +299,7 @@ class Flocking(SwarmTask):
         self.heading = np.zeros((E, N))
         self.graph = Neighbourhood.empty(E, N)
         self.order_trace: list[float] = []  # copy 0's order parameter over the episode (for render)
-        obs_dim = 5 + cfg.heading_bins + 3 * cfg.k_robots
-        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (4 * N,), np.float32)
         if cfg.continuous_actions:
             self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)

@@ -113,6 +113,7 @@ from swarmzoo.envs.core.task import (
     SwarmTask,
     check_bool,
     check_choice,
+    check_links,
     check_number,
     check_positive_int,
 )
@@ -212,13 +213,7 @@ class Config:
         if (self.graph == "given") != (self.edges is not None):
             raise ValueError("edges are given exactly when graph='given'")
         if self.edges is not None:
-            for link in self.edges:
-                if len(link) != 2 or not all(isinstance(v, (int, np.integer)) for v in link):
-                    raise ValueError(f"each edge is a pair of robot indices (i, j), got {link!r}")
-                if not (0 <= link[0] < self.n_agents and 0 <= link[1] < self.n_agents) or link[0] == link[1]:
-                    raise ValueError(
-                        f"edge {link!r} must join two different robots in 0 .. {self.n_agents - 1}"
-                    )
+            check_links("edges", self.edges, self.n_agents)
         if self.graph == "complete" and self.phase_bins and self.n_agents > COMPLETE_HISTOGRAM_MAX:
             raise ValueError(
                 f"graph='complete' with phase_bins={self.phase_bins} compares all pairs; for "
@@ -344,6 +339,10 @@ class Kuramoto(SwarmTask):
         ),
     }
 
+    @classmethod
+    def observation_size(cls, config: Config) -> int:
+        return 4 + config.phase_bins
+
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -366,7 +365,7 @@ class Kuramoto(SwarmTask):
             )
         self.order_trace: list[float] = []
         self._summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.observation_space = spaces.Box(-np.inf, np.inf, (4 + cfg.phase_bins,), np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (5 * N,), np.float32)
         if cfg.continuous_actions:
             self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)

@@ -217,7 +217,8 @@ class Config:
         inner = (arena.width - 2 * self.robot_radius, arena.height - 2 * self.robot_radius)
         if self.boundary == "walls" and min(inner) <= 0:
             raise ValueError(
-                f"robot_radius={self.robot_radius} does not fit in a {arena.width} x {arena.height} arena"
+                f"robot_radius={self.robot_radius} does not fit in the {arena.width:g} x {arena.height:g} "
+                "arena (arena_width x arena_height)"
             )
         clearance = self.obstacle_radius + self.robot_radius
         fill = self.n_obstacles * np.pi * clearance**2 / arena.area
@@ -464,6 +465,12 @@ class Navigation(SwarmTask):
         ),
     }
 
+    @classmethod
+    def observation_size(cls, config: Config) -> int:
+        if config.mpe_compat:  # every goal and every other robot: grows with N
+            return 4 + 2 * config.goals + 4 * (config.n_agents - 1)
+        return 4 + 3 * config.k_goals + 3 * config.k_robots + 4 * config.k_obstacles
+
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -499,12 +506,8 @@ class Navigation(SwarmTask):
         # Work memory per call site, worth its bookkeeping only for big batches (see scratch.py).
         big = E * N >= SCRATCH_MIN_ROBOTS
         self._scratch = {site: Scratch() if big else None for site in ("obs", "goals", "contacts", "forces")}
-        if cfg.mpe_compat:
-            obs_dim = 4 + 2 * G + 4 * (N - 1)
-            state_dim = N * obs_dim
-        else:
-            obs_dim = 4 + 3 * cfg.k_goals + 3 * cfg.k_robots + 4 * cfg.k_obstacles
-            state_dim = 4 * N + 2 * G + 3 * O
+        obs_dim = self.observation_size(cfg)
+        state_dim = N * obs_dim if cfg.mpe_compat else 4 * N + 2 * G + 3 * O
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (state_dim,), np.float32)
         if not cfg.continuous_actions:

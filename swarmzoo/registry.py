@@ -60,8 +60,11 @@ def _ensure_loaded() -> None:
 
 
 def spec(env_id: str) -> EnvSpec:
-    """The spec of ``env_id``; raises ``ValueError`` naming the known ids if it is unknown."""
+    """The spec of ``env_id``; raises ``ValueError`` naming the known ids if it is unknown
+    (``TypeError`` if it is not a string)."""
     _ensure_loaded()
+    if not isinstance(env_id, str):
+        raise TypeError(f"env id must be a string like 'navigation-v0', got {env_id!r}")
     key = env_id[len(NAMESPACE) :] if env_id.startswith(NAMESPACE) else env_id
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, _REGISTRY, n=1)

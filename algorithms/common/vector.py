@@ -21,19 +21,24 @@ def parse_env_kwargs(pairs: Iterable[str] | dict[str, Any]) -> dict[str, Any]:
     """``["n_agents=5", "boundary=torus"]`` -> ``{"n_agents": 5, "boundary": "torus"}``.
 
     Values are Python literals (ints, floats, True/False/None, strings); anything else is kept
-    as a string. A dict passes through. Raises ``ValueError`` for an item without ``=``.
+    as a string. A dict passes through. Raises ``ValueError`` for an item without ``=`` or a key
+    given twice.
     """
     if isinstance(pairs, dict):
         return dict(pairs)
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise ValueError(f"env argument {pair!r} is not KEY=VALUE")
+        if key in out:
+            raise ValueError(f"env argument {key!r} is given twice ({pair!r})")
         try:
-            out[key.strip()] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[key.strip()] = raw
+            out[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            # Not a literal (``{[1]: 2}`` raises TypeError, deep nesting a RecursionError).
+            out[key] = raw
     return out
 
 

@@ -13,7 +13,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from swarmzoo.envs.core.collective import MeanField
-from swarmzoo.envs.core.task import SwarmTask
+from swarmzoo.envs.core.task import SwarmTask, validate_actions
 
 
 class SwarmParallelEnv(ParallelEnv):
@@ -66,7 +66,11 @@ class SwarmParallelEnv(ParallelEnv):
         return self.action_spaces[self._agent(agent)]
 
     def _agent(self, agent: str) -> str:
-        if agent not in self._index:
+        try:
+            known = agent in self._index
+        except TypeError:  # unhashable
+            known = False
+        if not known:
             raise ValueError(
                 f"unknown agent {agent!r}; agents are {self.possible_agents[0]} .. {self.possible_agents[-1]}"
             )
@@ -103,7 +107,11 @@ class SwarmParallelEnv(ParallelEnv):
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict keyed by agent name, got {type(actions).__name__}")
         batch = self._action_batch(actions)
-        rewards, term, trunc, info = self.task.step(batch)
+        try:
+            rewards, term, trunc, info = self.task.step(batch)
+        except (ValueError, TypeError) as err:
+            self._blame(actions, err)
+            raise
         live = self.agents
         obs = self.task.observe()[0]
         if len(live) == self.task.n_agents:  # everyone live: whole rows, no index gathering
@@ -144,31 +152,57 @@ class SwarmParallelEnv(ParallelEnv):
         vals = list(map(actions.__getitem__, live))
         if self._discrete:
             if not self._discrete_types_ok.issuperset(map(type, vals)):
-                for v in vals:
+                for a, v in zip(live, vals):
                     if (
                         isinstance(v, (bool, np.bool_))
                         or not isinstance(v, (int, np.integer, np.ndarray))
                         or (isinstance(v, np.ndarray) and v.dtype.kind not in "iu")
                     ):
-                        raise TypeError(f"discrete actions must be integers, got {v!r}")
+                        raise TypeError(f"discrete actions must be integers, got {v!r} for {a}")
                 # Scalar types are safe once seen; arrays are checked every time (their dtype varies).
                 self._discrete_types_ok.update(t for t in map(type, vals) if t is not np.ndarray)
         try:
-            arr = np.asarray(vals) if self._discrete else np.asarray([np.asarray(v) for v in vals])
+            if self._discrete:
+                arr = np.asarray(vals)
+            else:
+                arrs = [np.asarray(v) for v in vals]
+                if not all(x.dtype.kind in "fiu" for x in arrs):  # else bools become 0.0 / 1.0
+                    a, x = next((a, x) for a, x in zip(live, arrs) if x.dtype.kind not in "fiu")
+                    raise TypeError(f"action for {a}: continuous actions must be numbers, not {x.dtype}")
+                arr = np.asarray(arrs)
         except ValueError:  # ragged: some robot's action has another shape
             arr = None
         if arr is None or arr.shape[1:] != self._action_shape:
             for a, v in zip(live, vals):
-                if np.shape(v) != self._action_shape:
+                try:
+                    shape = np.shape(v)
+                except ValueError:  # ragged nested lists
+                    shape = "ragged"
+                if shape != self._action_shape:
                     raise ValueError(
-                        f"action for {a} has shape {np.shape(v)}, expected "
+                        f"action for {a} has shape {shape}, expected "
                         f"{self._action_shape} ({self.action_spaces[a]})"
                     )
+        if self._discrete and arr.dtype.kind not in "iu":  # integers of mixed numpy types promote to float
+            arr = np.asarray([int(v) for v in vals])
         if len(live) == self.task.n_agents:
             return arr[None]
         full = np.broadcast_to(self._noop, (self.task.n_agents, *self._noop.shape)).copy()
         full[~self._done] = arr
         return full[None]
+
+    def _blame(self, actions: dict[str, Any], err: Exception) -> None:
+        """Re-raise a refused batch's error naming the first live agent whose own action the
+        task refuses (returns where no single action is at fault)."""
+        for a in self.agents:
+            try:
+                one = np.asarray(actions[a])
+            except (ValueError, TypeError):
+                one = np.asarray(None)
+            try:
+                validate_actions(one[None, None], self.task.action_space, 1, 1, locate=False)
+            except (ValueError, TypeError) as own:
+                raise type(own)(f"action for {a}: {own}") from err
 
     def _agent_infos(self, info: dict[str, np.ndarray], names: list[str], idx: np.ndarray | None) -> dict:
         """Per-agent info dicts of ``names`` (robots ``idx``, all if None) from the batch's

@@ -247,7 +247,12 @@ def integrate(
     """One semi-implicit step of damped point masses, then the arena's boundary.
 
     Args:
-        pos, vel, force: ``(E, N, 2)``.
+        pos: ``(E, N, 2)`` positions.
+        vel: ``(E, N, 2)`` velocities.
+        force: ``(E, N, 2)`` total forces (actions plus contacts).
+        params: integration parameters.
+        arena: the boundary to apply after the step.
+        radius: robot body radius (walls stop the body, not its centre).
 
     Returns:
         New ``(pos, vel)`` (fresh arrays; the inputs are not modified).

@@ -37,7 +37,8 @@ class Renderer:
     Args:
         arena: the arena to frame.
         render_mode: ``"human"`` or ``"rgb_array"``.
-        width: frame width in pixels; the height follows the arena's aspect ratio.
+        width: frame width in pixels; the height follows the arena's aspect ratio (clamped to
+            1:4 .. 4:1).
         fps: frame rate of the ``human`` window.
         title: window caption.
     """
@@ -52,7 +53,9 @@ class Renderer:
         self.fps = fps
         self.title = title
         self.width = int(width)
-        self.height = int(round(width * arena.height / arena.width))
+        # The frame follows the arena's aspect ratio within 1:4 .. 4:1 (a thinner arena is framed
+        # with margins): a 1e-3 x 1e9 arena must not ask for a 640 x 6.4e14 pixel surface.
+        self.height = int(round(width * min(max(arena.height / arena.width, 0.25), 4.0)))
         self.view_half = arena.half * 1.08
         self._pg: Any = None
         self._surface: Any = None

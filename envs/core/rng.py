@@ -14,6 +14,17 @@ import numpy as np
 from gymnasium.utils import seeding
 
 
+def check_seed(seed: object) -> None:
+    """Raise ``TypeError`` / ``ValueError`` naming ``seed`` unless it is None or an int >= 0 (a
+    Python or numpy integer; not a bool, float or string)."""
+    if seed is None:
+        return
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+
+
 class BatchRNG:
     """``E`` independent generators, addressed by env index.
 
@@ -28,6 +39,8 @@ class BatchRNG:
         """Re-seed the generators; ``seeds[i]`` of ``None`` leaves copy ``i``'s stream as it is."""
         if len(seeds) != len(self.generators):
             raise ValueError(f"expected {len(self.generators)} seeds, got {len(seeds)}")
+        for s in seeds:
+            check_seed(s)
         for i, s in enumerate(seeds):
             if s is not None:
                 self.generators[i] = seeding.np_random(int(s))[0]

@@ -11,7 +11,9 @@ A task subclass implements ``_reset``, ``_step``, ``observe``, ``state`` and ``d
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,11 +22,21 @@ from gymnasium import spaces
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.rng import BatchRNG
 
+# Config numbers are refused beyond this magnitude (an arena a billion units wide, a force of 1e12)
+# and positive quantities below MIN_POSITIVE (a mass of 1e-300): such values overflow to inf or
+# divide to NaN in the physics, observations and rewards long before they mean anything.
+MAX_MAGNITUDE = 1e9
+MIN_POSITIVE = 1e-9
+# Config integers (counts, sizes, steps) above this are refused: they index int64 arrays.
+MAX_INT = 2**62
+
 
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is an int >= ``minimum``."""
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an int in ``[minimum, MAX_INT]``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value > MAX_INT:
+        raise ValueError(f"{name} must be an integer >= {minimum} and at most 2**62, got {value!r}")
 
 
 def check_number(
@@ -35,14 +47,91 @@ def check_number(
     low_open: bool = False,
     allow_none: bool = False,
 ) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is a finite number in range."""
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a finite number in range, of
+    magnitude at most ``MAX_MAGNITUDE`` and, where it must be positive (``low=0``,
+    ``low_open``), at least ``MIN_POSITIVE``."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    if not np.isfinite(value) or value < low or value > high or (low_open and value == low):
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond float range
+        number = np.inf
+    if not np.isfinite(number) or number < low or number > high or (low_open and number == low):
         bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
         raise ValueError(f"{name} must be a finite number in {bound}, got {value!r}")
+    if abs(number) > MAX_MAGNITUDE or (low_open and low == 0 and number < MIN_POSITIVE):
+        raise ValueError(
+            f"{name}={value!r} is out of scale: config numbers must lie within +-{MAX_MAGNITUDE:g}"
+            + (f" and be at least {MIN_POSITIVE:g}" if low_open and low == 0 else "")
+            + " (beyond that the physics overflows)"
+        )
+
+
+# A lower bound of the bytes every robot of every env copy needs besides its observations (state
+# arrays, neighbour lists, the faces' buffers; measured at 1-16 KB), and the float32 observation
+# copies alive during a step. The estimate must stay below what a batch really takes, so a config
+# that fits is never refused.
+BYTES_PER_ROBOT = 512
+OBSERVATION_BUFFERS = 3
+
+
+class MemoryLimitError(MemoryError, ValueError):
+    """A batch that cannot fit in this machine's memory, refused before anything is allocated
+    (a ``ValueError`` too, so config errors are caught in one place)."""
+
+
+def memory_limit() -> int:
+    """Bytes of memory this process may use: the machine's physical memory or a smaller cgroup
+    (container) limit; 0 where neither can be read."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            limits.append(int(text))
+    return min(limits, default=0)
+
+
+def check_memory(task_cls: Any, config: Any, n_envs: int) -> None:
+    """Refuse a batch whose estimated memory (:meth:`SwarmTask.memory_estimate`) exceeds
+    :func:`memory_limit`, naming the swarm size, the number of env copies and the estimate.
+
+    Raises:
+        MemoryLimitError: (a ``MemoryError`` and a ``ValueError``) the batch cannot fit.
+    """
+    limit = memory_limit()
+    estimate = task_cls.memory_estimate(config, n_envs)
+    if limit and estimate > limit:
+        robots = "n_robots" if hasattr(config, "n_robots") else "n_agents"
+        n = getattr(config, robots)
+        raise MemoryLimitError(
+            f"{task_cls.name}: {n_envs:,} env copies (num_envs) x {n:,} robots ({robots}) need at least "
+            f"{estimate / 2**30:,.1f} GiB (observations of {task_cls.observation_size(config):,} floats "
+            f"per robot), more than the {limit / 2**30:,.1f} GiB of memory here; use fewer robots or "
+            "env copies"
+        )
+
+
+def check_links(name: str, links: Any, n: int) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``links`` is a sequence of pairs ``(i, j)`` of
+    two different robot indices in ``0 .. n - 1`` (the undirected edges of a given graph)."""
+    if isinstance(links, (str, bytes)) or not isinstance(links, (tuple, list, np.ndarray)):
+        raise ValueError(f"{name} must be a sequence of robot index pairs ((i, j), ...), got {links!r}")
+    for link in links:
+        pair = tuple(link) if isinstance(link, (tuple, list, np.ndarray)) else ()
+        ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
+        if len(pair) != 2 or not ints:
+            raise ValueError(f"{name}: each edge is a pair of robot indices (i, j), got {link!r}")
+        if not (0 <= pair[0] < n and 0 <= pair[1] < n) or pair[0] == pair[1]:
+            raise ValueError(f"{name}: edge {link!r} must join two different robots in 0 .. {n - 1}")
 
 
 def check_bool(name: str, value: Any) -> None:
@@ -82,12 +171,27 @@ class SwarmTask(ABC):
 
     def __init__(self, config: Any, n_envs: int = 1) -> None:
         check_positive_int("n_envs", n_envs)
+        check_memory(type(self), config, n_envs)
         self.config = config
         self.n_envs = int(n_envs)
         self.n_agents = int(config.n_agents)
         self.max_cycles = int(config.max_cycles)
         self.steps = np.zeros(self.n_envs, dtype=np.int64)
         self.rng = BatchRNG(self.n_envs)
+
+    @classmethod
+    def observation_size(cls, config: Any) -> int:
+        """``D``, the length of one robot's observation, from the config alone (before anything
+        is allocated); 0 where a task does not say."""
+        return 0
+
+    @classmethod
+    def memory_estimate(cls, config: Any, n_envs: int) -> int:
+        """A lower bound of the bytes ``n_envs`` copies of the task need (see
+        :func:`check_memory`); tasks with large per-copy state (maps) add it."""
+        robots = int(getattr(config, "n_robots", None) or config.n_agents)
+        per_robot = BYTES_PER_ROBOT + OBSERVATION_BUFFERS * 4 * int(cls.observation_size(config))
+        return int(n_envs) * robots * per_robot
 
     # -- what a task implements -------------------------------------------------------------
 
@@ -169,15 +273,21 @@ class SwarmTask(ABC):
         return rewards, terminated, truncated, infos
 
 
-def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: int) -> np.ndarray:
-    """Check a batch of actions against one robot's space; return it as an array.
+def validate_actions(
+    actions: Any, space: spaces.Space, n_envs: int, n_agents: int, locate: bool = True
+) -> np.ndarray:
+    """Check a batch of actions against one robot's space; return it as an array. Errors about
+    single values name their index ``actions[e, n(, a)]`` unless ``locate`` is False.
 
     Raises:
         TypeError: wrong dtype (floats for a discrete space, non-numbers).
         ValueError: wrong shape, out-of-range discrete actions, NaN/inf or out-of-bounds
             continuous actions. Nothing is clipped.
     """
-    a = np.asarray(actions)
+    try:
+        a = np.asarray(actions)
+    except (ValueError, TypeError) as err:  # ragged nested sequences
+        raise ValueError(f"actions must be one array of shape (E, N[, A]), not ragged lists: {err}") from None
     if isinstance(space, spaces.Discrete):
         if a.shape != (n_envs, n_agents):
             raise ValueError(f"discrete actions must have shape (E, N) = {(n_envs, n_agents)}, got {a.shape}")
@@ -185,8 +295,10 @@ def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: i
             raise TypeError(f"discrete actions must be integers, got dtype {a.dtype}")
         lo, hi = int(space.start), int(space.start + space.n)
         if a.size and (np.minimum.reduce(a, axis=None) < lo or np.maximum.reduce(a, axis=None) >= hi):
-            bad = a[(a < lo) | (a >= hi)].ravel()[0]
-            raise ValueError(f"discrete action {bad} out of range [{lo}, {hi - 1}]")
+            where = np.argwhere((a < lo) | (a >= hi))[0]
+            raise ValueError(
+                f"discrete action {a[tuple(where)]} out of range [{lo}, {hi - 1}]{_index(where, locate)}"
+            )
         return a
     if isinstance(space, spaces.Box):
         shape = (n_envs, n_agents, *space.shape)
@@ -195,11 +307,20 @@ def validate_actions(actions: Any, space: spaces.Space, n_envs: int, n_agents: i
         if a.dtype.kind not in "fiu":
             raise TypeError(f"continuous actions must be numbers, got dtype {a.dtype}")
         if not np.isfinite(a).all():
-            raise ValueError("continuous actions contain NaN or inf")
+            where = np.argwhere(~np.isfinite(a))[0]
+            bad = a[tuple(where)]
+            raise ValueError(f"continuous actions contain NaN or inf ({bad}{_index(where, locate)})")
         if (a < space.low).any() or (a > space.high).any():
+            where = np.argwhere((a < space.low) | (a > space.high))[0]
             raise ValueError(
                 f"continuous actions out of bounds [{space.low.min()}, {space.high.max()}] "
-                f"(min {a.min():.4g}, max {a.max():.4g}); clip them in the policy, the env does not"
+                f"(min {a.min():.4g}, max {a.max():.4g}{_index(where, locate)}); clip them in the "
+                "policy, the env does not"
             )
         return a
     raise TypeError(f"unsupported action space {space}")
+
+
+def _index(where: np.ndarray, locate: bool) -> str:
+    """``" at actions[e, n(, a)]"``: where an offending value is (env copy, robot, component)."""
+    return f" at actions[{', '.join(str(int(i)) for i in where)}]" if locate else ""

@@ -19,6 +19,7 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core.collective import MeanField
+from swarmzoo.envs.core.rng import check_seed
 from swarmzoo.envs.core.task import SwarmTask
 
 
@@ -80,6 +81,7 @@ class SwarmVectorEnv:
         Returns:
             ``obs (E, N, D)`` and ``infos`` (dict of arrays).
         """
+        check_seed(seed)
         seeds = [None] * self.num_envs if seed is None else [int(seed) + i for i in range(self.num_envs)]
         self.task.rng.seed(seeds)
         self.task.reset()

@@ -128,9 +128,13 @@ class ByzantineLocalization(ByzantineTask):
         self.sensed = np.where(self.checker[..., None], self.pos + noise, 0.0)
         nbr_pos = np.take_along_axis(self.pos[:, None, :, :], self._nbr_safe[..., None], axis=2)
         true_range = np.linalg.norm(nbr_pos - self.pos[:, :, None, :], axis=-1)
-        shape = self.nbr.shape
-        noise = self.rng.uniform(ids, shape[1:], -1.0, 1.0) * cfg.measurement_noise
-        self.ranges = np.where(self.nbr_ok, true_range + noise, 0.0)
+        # Each copy draws noise for its own widest neighbour list (slots are left-aligned), not the
+        # batch's padded width, so a copy's draws do not depend on the other copies (face parity).
+        noise = np.zeros(self.nbr.shape)
+        for e in ids:
+            width = int(self.degree[e].max(initial=0))
+            noise[e, :, :width] = self.rng.uniform(np.array([e]), (self.n_robots, width), -1.0, 1.0)[0]
+        self.ranges = np.where(self.nbr_ok, true_range + noise * cfg.measurement_noise, 0.0)
 
     def _residuals(self) -> np.ndarray:
         """``| |sensed_i - x_j| - d_ij |``: an anchor's own position against a neighbour's claim."""

@@ -51,7 +51,9 @@ Minus the cooperative robots' mean distance between estimate and target (``rewar
 the robot's own (``"local"``), over ``arena_size / 2``. No termination; truncation after
 ``max_cycles``. Infos: ``error``, ``max_error``, ``blocked_byzantine``, ``blocked_cooperative``,
 ``accusations``, ``false_accusations`` (accusations with no Byzantine endpoint),
-``forgeries_dropped``; per robot ``robot_error``, ``robot_blocked``.
+``forgeries_dropped``, ``replays_dropped`` (messages tagged for another round or episode),
+``accusations_refused`` (accusations between robots that are not neighbours); per robot
+``robot_error``, ``robot_blocked``.
 
 ## Version history
 
@@ -92,6 +94,11 @@ class Config(ByzantineConfig):
         check_number("sensing_radius", self.sensing_radius, low=0.0, low_open=True)
         for name in ("target_speed", "target_turn", "initial_error"):
             check_number(name, getattr(self, name), low=0.0)
+        if self.target_speed > 0.95 * self.arena_size:
+            raise ValueError(
+                f"target_speed={self.target_speed} exceeds 0.95 * arena_size = {0.95 * self.arena_size:g}: "
+                "the target would cross its arena in one step"
+            )
 
 
 class ByzantineTracking(ByzantineTask):

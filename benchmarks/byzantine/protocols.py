@@ -13,10 +13,15 @@ Sections (each writes a table to ``benchmarks/RESULTS.md`` and a figure beside t
 * ``byzantine_round_time``: wall time of one protocol round (broadcast with HMAC tags, checks,
   accusation flooding, matching, filtering and the consensus step) against N, time-sync with
   10% Byzantine robots under the bias attack, after the blocklist has formed.
+* ``byzantine_hardening``: attacks on the protocol itself (forged and replayed messages,
+  accusation floods, accusing every cooperative neighbour) and the lies they go with, on the
+  three case studies: cooperative and Byzantine robots blocked, steps where the matching bound
+  failed, final error under LCP / W-MSR / DBP, messages the protocol dropped; forge and replay
+  also without tags, to show what the tags stop.
 
 Usage::
 
-    python benchmarks/byzantine/protocols.py                  # everything (~4 min on 2 cores)
+    python benchmarks/byzantine/protocols.py                  # everything (~8 min on 2 cores)
     python benchmarks/byzantine/protocols.py --sections byzantine_round_time
 """
 
@@ -212,6 +217,85 @@ def round_time(sizes: list[int]) -> None:
     )
 
 
+HARDENING_ATTACKS = (
+    "none",
+    "forge",
+    "replay",
+    "accusation_flood",
+    "accuse_all",
+    "false_accusation",
+    "bias",
+    "collude",
+    "sleeper",
+)
+
+
+def rollout_infos(env: str, seeds: int, **kwargs) -> dict[str, np.ndarray]:
+    """Per-step infos ``(T, seeds)`` of the consensus protocol over one episode."""
+    mod = importlib.import_module(f"swarmzoo.envs.byzantine_{env}")
+    venv = mod.vector_env(seeds, **kwargs)
+    obs, _ = venv.reset(seed=0)
+    policy, infos = ConsensusProtocol(), []
+    for _ in range(venv.max_cycles):
+        obs, _, _, _, info = venv.step(policy.act(obs, venv.task))
+        infos.append(info)
+    keys = ("error", "blocked_byzantine", "blocked_cooperative", "false_accusations")
+    keys += ("forgeries_dropped", "replays_dropped", "accusations_refused")
+    return {k: np.array([i[k] for i in infos]) for k in keys}
+
+
+def hardening(seeds: int) -> None:
+    rows = [
+        "| env | attack | robots | Byzantine | coop blocked mean / max | Byz blocked | steps coop > Byz "
+        "| false acc. | final error LCP | W-MSR | DBP | dropped: forged / replayed / refused acc. |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    cases = [(a, True) for a in HARDENING_ATTACKS] + [("forge", False), ("replay", False)]
+    for env in ENVS:
+        steps = 200 if env == "tracking" else 100
+        for attack, tags in cases:
+            final, dbp = {}, None
+            for proto in PROTOCOLS:
+                info = rollout_infos(
+                    env, seeds, protocol=proto, attack=attack, authenticate=tags, max_cycles=steps
+                )
+                final[proto] = info["error"][-10:].mean()
+                if proto == "dbp":
+                    dbp = info
+            coop, byz = dbp["blocked_cooperative"], dbp["blocked_byzantine"]
+            name = attack if tags else f"{attack} (no tags)"
+            dropped = " / ".join(
+                f"{dbp[k][-1].mean():.0f}"
+                for k in ("forgeries_dropped", "replays_dropped", "accusations_refused")
+            )
+            rows.append(
+                f"| {env} | {name} | 50 | 5 | {coop[-1].mean():.1f} / {coop.max()} | {byz[-1].mean():.1f} | "
+                f"{int((coop > byz).sum())} / {coop.size} | {dbp['false_accusations'][-1].mean():.1f} | "
+                f"{final['lcp']:.3f} | {final['wmsr']:.3f} | {final['dbp']:.3f} | {dropped} |"
+            )
+            print(rows[-1], flush=True)
+    text = (
+        f"Attacks on DBP itself, {seeds} seeds (env copies) per row, 50 robots of which 5 Byzantine, "
+        "radius graph, case-study defaults (tracking 200 steps, others 100). `forge`: values and "
+        "accusations in cooperative neighbours' names with the forger's own tags; `replay`: the bias lie "
+        "plus every cooperative neighbour's genuinely signed value from 10 rounds before and genuinely "
+        "signed accusations from another episode; `accusation_flood`: honest values, every cooperative "
+        "robot of the swarm accused twice a round, neighbour or not; `accuse_all`: the bias lie plus "
+        "accusations of every cooperative neighbour every round; `false_accusation`: honest values, "
+        "every cooperative neighbour accused. Blocked robots at the episode's end (coop: mean over "
+        "seeds / max over seeds and steps); steps coop > Byz: (seed, step) pairs where the DBP blocklist "
+        "held more cooperative than Byzantine robots, which only false accusations (accusations "
+        "between cooperative robots, made when liars pulled honest robots past the check tolerance; "
+        "at the end, mean) allow; final error: mean cooperative error over the last 10 steps; dropped: "
+        "per episode under DBP, messages whose tags failed (forged, replayed: another round or "
+        "episode) and accusations refused because accuser and accused are not neighbours. "
+        "`(no tags)`: `authenticate=False`.\n\n" + "\n".join(rows)
+    )
+    write_section(
+        "byzantine_hardening", text, "python benchmarks/byzantine/protocols.py --sections byzantine_hardening"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -222,6 +306,7 @@ def main() -> None:
             "byzantine_connectivity",
             "byzantine_one_observer",
             "byzantine_round_time",
+            "byzantine_hardening",
         ],
     )
     parser.add_argument("--seeds", type=int, default=8)
@@ -233,6 +318,7 @@ def main() -> None:
             "byzantine_connectivity": lambda: connectivity(args.seeds),
             "byzantine_one_observer": lambda: one_observer(args.seeds),
             "byzantine_round_time": lambda: round_time(args.sizes),
+            "byzantine_hardening": lambda: hardening(args.seeds),
         }[section]()
 
 

@@ -14,10 +14,12 @@ Each step of every env copy::
        protocol's step; exposed as agents, they choose their lie instead)
     2. the world advances (target motion, clock drift) and checkers sense
     3. broadcast: cooperative robots send their estimates, Byzantine robots what their strategy
-       says; every message is tagged and verified, forgeries are dropped
+       says; every message is tagged and verified against this episode and round, so forgeries
+       and replays of old messages are dropped
     4. DBP only: checkers compare each neighbour's message with what they sense; a deviation
        beyond ``check_tolerance`` is a signed accusation, flooded over the cooperative graph
-       (Byzantine robots may add false accusations in their own name); each cooperative
+       (Byzantine robots may add false accusations in their own name; accusations between
+       robots that are not neighbours are refused, repeats change nothing); each cooperative
        component computes its blocklist with :func:`swarmzoo.algorithms.dbp.blocklist`
     5. the filter: ``protocol="lcp"`` accepts every verified message, ``"wmsr"`` trims the
        ``wmsr_f`` most extreme values on each side (per coordinate), ``"dbp"`` drops messages of
@@ -36,6 +38,7 @@ action is the lie added to their honest estimate, their reward the cooperative r
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -51,16 +54,31 @@ from swarmzoo.envs.core.messages import (
     accusation_payload,
     cooperative_components,
     value_payload,
+    verify_accusation,
+    verify_value,
 )
 from swarmzoo.envs.core.task import (
     SwarmTask,
     check_bool,
     check_choice,
+    check_links,
     check_number,
     check_positive_int,
 )
 
-ATTACKS = ("none", "bias", "random", "drift", "collude", "false_accusation", "sleeper", "forge")
+ATTACKS = (
+    "none",
+    "bias",
+    "random",
+    "drift",
+    "collude",
+    "false_accusation",
+    "sleeper",
+    "forge",
+    "replay",
+    "accusation_flood",
+    "accuse_all",
+)
 PROTOCOLS = ("lcp", "wmsr", "dbp")
 GRAPHS = ("radius", "harary", "given")
 DEFAULT_BYZANTINE_FRACTION = 0.1
@@ -83,12 +101,27 @@ class ByzantineConfig:
             ``drift_rate`` per step up to ``attack_magnitude``: stealthy at first), ``"collude"``
             (all send the same false value), ``"false_accusation"`` (honest values, but accuse
             every cooperative neighbour), ``"sleeper"`` (bias for ``sleeper_on`` steps, then
-            honest for ``sleeper_off``, repeating) or ``"forge"`` (messages and accusations forged
-            in cooperative neighbours' names: dropped when ``authenticate``).
+            honest for ``sleeper_off``, repeating), ``"forge"`` (messages and accusations forged
+            in cooperative neighbours' names: dropped when ``authenticate``), ``"replay"``
+            (the ``"bias"`` lie, and each Byzantine robot rebroadcasts every cooperative neighbour's
+            genuinely signed value from ``replay_lag`` rounds earlier in that neighbour's name,
+            and, for each cooperative neighbour, a genuinely signed accusation of it by one of
+            its own cooperative neighbours recorded in an earlier episode (as if keys outlived
+            episodes): dropped when ``authenticate``, as tags cover the round and the episode
+            nonce; counted in ``replays_dropped``),
+            ``"accusation_flood"`` (honest values, but each Byzantine robot accuses every
+            cooperative robot of the swarm, neighbour or not, twice every round: accusations
+            between non-neighbours are refused, counted in ``accusations_refused``, and repeats
+            change nothing, so it blocks what ``"false_accusation"`` blocks) or ``"accuse_all"``
+            (the ``"bias"`` lie, and each Byzantine robot accuses every cooperative neighbour
+            every round).
         attack_magnitude: size of the offsets (task units, > 0).
         attack_start: steps of honest behaviour before the attack starts (>= 0).
         drift_rate: growth of the ``"drift"`` offset per step (> 0).
-        sleeper_on, sleeper_off: the sleeper's cycle (steps >= 1).
+        sleeper_on: steps of each biased phase of the sleeper's cycle (>= 1).
+        sleeper_off: steps of each honest phase of the sleeper's cycle (>= 1).
+        replay_lag: how many rounds old the values the ``"replay"`` attack rebroadcasts are
+            (>= 1).
         protocol: ``"lcp"`` (no protection), ``"wmsr"`` or ``"dbp"``.
         wmsr_f: the F that W-MSR trims (default: the true number of Byzantine robots).
         graph: ``"radius"`` (robots closer than ``comm_radius``), ``"harary"`` (the Harary graph
@@ -115,14 +148,25 @@ class ByzantineConfig:
     n_byzantine: int | None = None
     byzantine_fraction: float | None = None
     byzantine_ids: tuple[int, ...] | None = None
-    attack: Literal["none", "bias", "random", "drift", "collude", "false_accusation", "sleeper", "forge"] = (
-        "bias"
-    )
+    attack: Literal[
+        "none",
+        "bias",
+        "random",
+        "drift",
+        "collude",
+        "false_accusation",
+        "sleeper",
+        "forge",
+        "replay",
+        "accusation_flood",
+        "accuse_all",
+    ] = "bias"
     attack_magnitude: float = 1.0
     attack_start: int = 0
     drift_rate: float = 0.01
     sleeper_on: int = 10
     sleeper_off: int = 20
+    replay_lag: int = 10
     protocol: Literal["lcp", "wmsr", "dbp"] = "dbp"
     wmsr_f: int | None = None
     graph: Literal["radius", "harary", "given"] = "radius"
@@ -145,6 +189,7 @@ class ByzantineConfig:
         check_positive_int("attack_start", self.attack_start, minimum=0)
         check_positive_int("sleeper_on", self.sleeper_on)
         check_positive_int("sleeper_off", self.sleeper_off)
+        check_positive_int("replay_lag", self.replay_lag)
         for name in ("attack_magnitude", "drift_rate", "comm_radius", "check_tolerance", "arena_size"):
             check_number(name, getattr(self, name), low=0.0, low_open=True)
         check_number("measurement_noise", self.measurement_noise, low=0.0)
@@ -170,7 +215,9 @@ class ByzantineConfig:
             check_number("byzantine_fraction", self.byzantine_fraction, low=0.0, high=1.0)
         if self.byzantine_ids is not None:
             ids = self.byzantine_ids
-            if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids):
+            if not isinstance(ids, (tuple, list, np.ndarray)) or not all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids
+            ):
                 raise ValueError(f"byzantine_ids must be robot indices, got {ids!r}")
             if len(set(ids)) != len(ids) or not all(0 <= i < self.n_robots for i in ids):
                 raise ValueError(
@@ -193,13 +240,7 @@ class ByzantineConfig:
         if (self.graph == "given") != (self.edges is not None):
             raise ValueError("edges are given exactly when graph='given'")
         if self.edges is not None:
-            for link in self.edges:
-                if len(link) != 2 or not all(isinstance(v, (int, np.integer)) for v in link):
-                    raise ValueError(f"each edge is a pair of robot indices (i, j), got {link!r}")
-                if not all(0 <= v < self.n_robots for v in link) or link[0] == link[1]:
-                    raise ValueError(
-                        f"edge {link!r} must join two different robots in 0 .. {self.n_robots - 1}"
-                    )
+            check_links("edges", self.edges, self.n_robots)
 
     @property
     def n_byzantine_robots(self) -> int:
@@ -237,6 +278,21 @@ class ByzantineTask(SwarmTask):
     value_dim: ClassVar[int] = 2
     checker_name: ClassVar[str] = "checker"
 
+    @classmethod
+    def memory_estimate(cls, config: ByzantineConfig, n_envs: int) -> int:
+        # The radius graph's edge list and the padded neighbour lists (E, R, K) of ids, masks and
+        # received values, K the largest degree: half the mean degree of uniformly placed robots
+        # (without the arena's edge effects) bounds it from below.
+        R = int(config.n_robots)
+        if config.graph == "radius":
+            degree = 0.5 * (R - 1) * min(np.pi * config.comm_radius**2 / config.arena_size**2, 1.0)
+        elif config.graph == "harary":
+            degree = config.connectivity
+        else:
+            degree = 2 * len(config.edges) / R
+        slot_bytes = 56 + 8 * cls.value_dim
+        return super().memory_estimate(config, n_envs) + int(n_envs * R * degree * slot_bytes)
+
     def __init__(self, config: ByzantineConfig, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
         cfg = config
@@ -259,6 +315,14 @@ class ByzantineTask(SwarmTask):
         self.step_suggested = np.zeros((E, R, d))
         self.rejected_count = np.zeros((E, R))
         self.forgeries_dropped = np.zeros(E, dtype=np.int64)
+        self.replays_dropped = np.zeros(E, dtype=np.int64)
+        self.accusations_refused = np.zeros(E, dtype=np.int64)
+        # The "replay" attack's memory: the broadcasts of the last replay_lag rounds (a ring
+        # indexed by round).
+        lag = cfg.replay_lag if cfg.attack == "replay" else 0
+        self._sent_log = np.zeros((lag, E, R, d))
+        self._sent_log_step = np.full((lag, E), -1, dtype=np.int64)
+        self._adjacent: list[set[tuple[int, int]]] = [set() for _ in range(E)]
         self.error_trace: list[float] = []
         self.keyrings: list[KeyRing | None] = [None] * E
         self.nonces: list[bytes] = [b""] * E
@@ -382,7 +446,7 @@ class ByzantineTask(SwarmTask):
         """Received values ``(E, R, K, d)`` (forged ones where they got through)."""
         vals = np.take_along_axis(self.sent[:, None, :, :], self._nbr_safe[..., None], axis=2)
         if self._spoofed is not None:
-            vals = np.where(self._spoofed[..., None], self._spoof_value[:, :, None, :], vals)
+            vals = np.where(self._spoofed[..., None], self._spoof_value, vals)
         return vals
 
     # -- episode --------------------------------------------------------------------------------
@@ -410,6 +474,9 @@ class ByzantineTask(SwarmTask):
             self.attack_dir[e] = direction / np.linalg.norm(direction, axis=-1, keepdims=True)
         self.lie[env_ids] = 0.0
         self.forgeries_dropped[env_ids] = 0
+        self.replays_dropped[env_ids] = 0
+        self.accusations_refused[env_ids] = 0
+        self._sent_log_step[:, env_ids] = -1
         self._reset_world(env_ids)
         if not self._static_graph:
             graph = neighbourhood(self.pos, cfg.comm_radius, self.arena, "auto", None)
@@ -426,6 +493,7 @@ class ByzantineTask(SwarmTask):
             sel = env == e
             comps = cooperative_components(R, src[sel], dst[sel], self.byzantine[e])
             self.ledgers[e] = AccusationLedger(R, comps)
+            self._adjacent[e] = set(zip(src[sel].tolist(), dst[sel].tolist()))
         self.blocked[env_ids] = False
         self._sense()
         self._exchange(env_ids)
@@ -477,6 +545,8 @@ class ByzantineTask(SwarmTask):
             "accusations": n_acc,
             "false_accusations": false_acc,
             "forgeries_dropped": self.forgeries_dropped.copy(),
+            "replays_dropped": self.replays_dropped.copy(),
+            "accusations_refused": self.accusations_refused.copy(),
             "robot_error": agent_err,
             "robot_blocked": np.take_along_axis(self.blocked, self.agent_robot, axis=1),
         }
@@ -510,7 +580,7 @@ class ByzantineTask(SwarmTask):
         if cfg.byzantine_agents:
             return est + self.lie
         active = self._attack_active()[:, None, None]
-        if cfg.attack in ("bias", "sleeper"):
+        if cfg.attack in ("bias", "sleeper", "replay", "accuse_all"):
             lie = est + B * self.attack_dir
         elif cfg.attack == "collude":
             lie = self.truth() + B * self.attack_dir[:, :1, :]  # every robot of a copy: one direction
@@ -520,7 +590,7 @@ class ByzantineTask(SwarmTask):
         elif cfg.attack == "random":
             low, high = self.value_range()
             lie = self.truth() + self.rng.uniform(np.arange(self.n_envs), est.shape[1:], low, high)
-        else:  # none, false_accusation, forge: honest values
+        else:  # none, false_accusation, forge, accusation_flood: honest values
             return est
         return np.where(active, lie, est)
 
@@ -532,6 +602,8 @@ class ByzantineTask(SwarmTask):
         self._spoof_value = None
         if cfg.attack == "forge":
             self._forge(env_ids)
+        elif cfg.attack == "replay":
+            self._replay(env_ids)
         if cfg.protocol == "dbp":
             self._accuse(env_ids)
         self._filter()
@@ -576,11 +648,76 @@ class ByzantineTask(SwarmTask):
                     else:
                         self._flood(e, accuser, accused, origin=int(b))
         if spoofed.any():
+            self._spoofed, self._spoof_value = spoofed, value[:, :, None, :]
+
+    def _replay(self, env_ids: np.ndarray) -> None:
+        """The ``"replay"`` attack: each Byzantine robot rebroadcasts, in their names, every
+        cooperative neighbour's value from ``replay_lag`` rounds earlier with the genuine tag it
+        heard then, and (DBP) an accusation of each cooperative neighbour ``c`` by ``c``'s first
+        cooperative neighbour, genuinely signed in an earlier episode. Receivers verify tags
+        against this round and episode, so with ``authenticate`` every replay is dropped;
+        without, a replayed value replaces the victim's current one where it is heard and a
+        replayed accusation is flooded (an accusation between two cooperative robots)."""
+        cfg = self.config
+        E, R, K = self.nbr.shape
+        active = self._attack_active()
+        slot = self.steps % cfg.replay_lag
+        spoofed = np.zeros((E, R, K), dtype=bool)
+        value = np.zeros((E, R, K, self.value_dim))
+        for e in env_ids:
+            e = int(e)
+            if not active[e]:
+                continue
+            keys, nonce, step = self.keyrings[e], self.nonces[e], int(self.steps[e])
+            old = step - cfg.replay_lag
+            if old >= 0 and self._sent_log_step[slot[e], e] == old:
+                old_sent = self._sent_log[slot[e], e]
+                for b in np.flatnonzero(self.byzantine[e]):
+                    nb = self.nbr[e, b][self.nbr_ok[e, b]]
+                    for victim in nb[~self.byzantine[e, nb]].tolist():
+                        if keys is not None:
+                            tag = keys.sign(victim, value_payload(nonce, old, victim, old_sent[victim]))
+                            if not verify_value(keys, nonce, step, victim, old_sent[victim], tag):
+                                self.replays_dropped[e] += 1
+                                continue
+                        hit = self.nbr_ok[e, nb] & (self.nbr[e, nb] == victim)
+                        spoofed[e, nb] |= hit
+                        value[e, nb] = np.where(hit[..., None], old_sent[victim], value[e, nb])
+            if cfg.protocol != "dbp":
+                continue
+            # An earlier episode's nonce (any other nonce does: the replay is refused on it).
+            old_nonce = hashlib.sha256(b"earlier episode" + nonce).digest()[: len(nonce)]
+            for b in np.flatnonzero(self.byzantine[e]):
+                nb = self.nbr[e, b][self.nbr_ok[e, b]]
+                for accused in nb[~self.byzantine[e, nb]].tolist():
+                    others = self.nbr[e, accused][self.nbr_ok[e, accused]]
+                    others = others[~self.byzantine[e, others]]
+                    if len(others) == 0:
+                        continue
+                    accuser = int(others[0])
+                    if keys is not None:
+                        # Keys are redrawn every episode here; signing with today's key models
+                        # keys that outlive episodes, so that only the nonce refuses the replay.
+                        tag = keys.sign(accuser, accusation_payload(old_nonce, accuser, accused))
+                        if not verify_accusation(keys, nonce, accuser, accused, tag):
+                            self.replays_dropped[e] += 1
+                            continue
+                    self._flood(e, accuser, accused, origin=int(b))
+        # Log this round's broadcasts, after reading: round ``t - replay_lag`` shares t's slot.
+        self._sent_log[slot[env_ids], env_ids] = self.sent[env_ids]
+        self._sent_log_step[slot[env_ids], env_ids] = self.steps[env_ids]
+        if spoofed.any():
             self._spoofed, self._spoof_value = spoofed, value
 
-    def _flood(self, e: int, accuser: int, accused: int, origin: int) -> None:
+    def _flood(self, e: int, accuser: int, accused: int, origin: int) -> bool:
         """A verified accusation enters the network at ``origin`` and floods every cooperative
-        component ``origin`` touches (its own, or its cooperative neighbours' if Byzantine)."""
+        component ``origin`` touches (its own, or its cooperative neighbours' if Byzantine).
+        Receivers refuse it unless the accuser and the accused are neighbours (the graph is fixed
+        for an episode and known): nobody can check a robot it does not hear. Returns whether it
+        was accepted; refusals are counted in ``accusations_refused``."""
+        if (accuser, accused) not in self._adjacent[e]:
+            self.accusations_refused[e] += 1
+            return False
         ledger = self.ledgers[e]
         if not self.byzantine[e, origin]:
             comps = {int(ledger.components[origin])}
@@ -588,27 +725,35 @@ class ByzantineTask(SwarmTask):
             nb = self.nbr[e, origin][self.nbr_ok[e, origin]]
             comps = {int(c) for c in ledger.components[nb] if c >= 0}
         ledger.add(accuser, accused, comps)
+        return True
 
     def _accuse(self, env_ids: np.ndarray) -> None:
         """DBP's local checks, signed accusations, flooding and blocklists."""
         cfg = self.config
         checking = self.checker & ~self.byzantine
         bad = checking[..., None] & self.nbr_ok & (self._residuals() > cfg.check_tolerance)
-        false_acc = cfg.attack == "false_accusation" and not cfg.byzantine_agents
+        accusing = cfg.attack in ("false_accusation", "accusation_flood", "accuse_all")
+        accusing &= not cfg.byzantine_agents
         active = self._attack_active()
         for e in env_ids:
             e = int(e)
             pairs = [(int(r), int(self.nbr[e, r, k])) for r, k in zip(*np.nonzero(bad[e]))]
-            if false_acc and active[e]:
+            if accusing and active[e]:
+                coop = np.flatnonzero(~self.byzantine[e])
                 for b in np.flatnonzero(self.byzantine[e]):
-                    nb = self.nbr[e, b][self.nbr_ok[e, b]]
-                    pairs += [(int(b), int(c)) for c in nb[~self.byzantine[e, nb]]]
+                    if cfg.attack == "accusation_flood":  # every cooperative robot, twice
+                        targets = np.concatenate([coop, coop])
+                    else:  # every cooperative neighbour
+                        nb = self.nbr[e, b][self.nbr_ok[e, b]]
+                        targets = nb[~self.byzantine[e, nb]]
+                    pairs += [(int(b), int(c)) for c in targets]
             for accuser, accused in pairs:
                 if (accuser, accused) in self._own_accused[e]:
+                    continue  # flooded before: signed once per episode, a repeat changes nothing
+                if not self._flood(e, accuser, accused, origin=accuser):
                     continue
                 self._own_accused[e].add((accuser, accused))
                 self._own_mask[e, accuser] |= self.nbr[e, accuser] == accused
-                self._flood(e, accuser, accused, origin=accuser)
 
     def _filter(self) -> None:
         """Which messages each robot accepts, and the protocol's consensus step."""

@@ -8,7 +8,22 @@ forged in another robot's name fails verification and is dropped by whoever rece
 
 In the simulation a message signed with its sender's own key verifies by construction, so only
 messages that can fail -- those made without the claimed sender's key (the ``"forge"`` attack)
--- are actually signed and verified each step; honest traffic carries its tag implicitly.
+or replayed from another round or episode (``"replay"``) -- are actually signed and verified
+each step; honest traffic carries its tag implicitly.
+
+Freshness: a value broadcast's signed content holds the episode nonce and the round (step), and
+an accusation's the episode nonce. A receiver verifies a tag against the content it expects
+*now* (:func:`verify_value`, :func:`verify_accusation`), so a genuine tag replayed from an
+earlier round or episode fails exactly as a forgery does. Accusations carry no round on purpose:
+an accusation stands for the whole episode, so replaying one within the episode re-delivers the
+same signed content -- a duplicate, which flooding de-duplicates and the blocklist ignores -- and
+only another episode's accusations (where the accused may now be cooperative) need refusing.
+
+Accusations are about neighbours: a robot accuses a neighbour whose broadcast contradicts what it
+senses. The communication graph is fixed for an episode (the robots do not move) and known to
+every robot, so a receiver refuses an accusation whose accuser could not have heard the accused
+(:meth:`AccusationLedger.add` is only called for accusations between neighbours; see
+``ByzantineTask._flood``).
 
 Accusations are flooded: a robot forwards every new verified accusation to its neighbours, once.
 Cooperative robots always forward; Byzantine robots may drop what they relay but cannot alter it.
@@ -62,6 +77,18 @@ def value_payload(nonce: bytes, step: int, sender: int, value: np.ndarray) -> by
 def accusation_payload(nonce: bytes, accuser: int, accused: int) -> bytes:
     """The signed content of an accusation (one per pair and episode)."""
     return b"acc" + nonce + struct.pack("<qq", accuser, accused)
+
+
+def verify_value(keys: KeyRing, nonce: bytes, step: int, sender: int, value: np.ndarray, tag: bytes) -> bool:
+    """Whether ``tag`` is ``sender``'s tag on ``value`` for this episode (``nonce``) and round
+    (``step``): a forgery, or a genuine tag replayed from another round or episode, fails."""
+    return keys.verify(sender, value_payload(nonce, step, sender, value), tag)
+
+
+def verify_accusation(keys: KeyRing, nonce: bytes, accuser: int, accused: int, tag: bytes) -> bool:
+    """Whether ``tag`` is ``accuser``'s tag on accusing ``accused`` in this episode (``nonce``): a
+    forgery, or a genuine accusation replayed from another episode, fails."""
+    return keys.verify(accuser, accusation_payload(nonce, accuser, accused), tag)
 
 
 class AccusationLedger:

@@ -36,6 +36,12 @@ CASES = {
     ),
     "false_accusation_local": dict(n_robots=15, attack="false_accusation", reward="local", k_slots=0),
     "forge_unauthenticated": dict(n_robots=15, attack="forge", authenticate=False),
+    "replay_short_lag": dict(n_robots=12, attack="replay", replay_lag=2),
+    "replay_unauthenticated": dict(n_robots=12, attack="replay", authenticate=False, replay_lag=1),
+    "accusation_flood": dict(n_robots=12, attack="accusation_flood", n_byzantine=3),
+    "accuse_all_harary": dict(
+        n_robots=10, graph="harary", connectivity=3, attack="accuse_all", n_byzantine=2
+    ),
     "attackers_as_agents": dict(n_robots=10, byzantine_agents=True, byzantine_fraction=0.3),
     "no_byzantine": dict(n_robots=2, n_byzantine=0),
 }

@@ -91,7 +91,7 @@ def test_train_sb3_script_runs_callbacks_videos_and_evaluate_policy(tmp_path) ->
     out = tmp_path / "run"
     argv = ["--total-timesteps", "600", "--num-envs", "2", "--n-steps", "32", "--batch-size", "64"]
     argv += ["--eval-every", "300", "--eval-episodes", "3", "--capture-video", "--out", str(out)]
-    argv += ["--env-kwargs", "n_agents=3", "max_cycles=10", "--no-progress-bar"]
+    argv += ["--env-kwargs", "n_agents=3", "max_cycles=10"]  # with SB3's progress bar (the default)
     train_sb3.main(argv)
     result = json.loads((out / "results.json").read_text())
     assert result["timesteps"] >= 600 and np.isfinite(result["mean_return"])

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 from gymnasium import spaces
@@ -66,7 +66,7 @@ from swarmzoo.envs.core.task import (
     check_positive_int,
 )
 
-ATTACKS = (
+Attack = Literal[
     "none",
     "bias",
     "random",
@@ -78,7 +78,8 @@ ATTACKS = (
     "replay",
     "accusation_flood",
     "accuse_all",
-)
+]
+ATTACKS: tuple[str, ...] = get_args(Attack)
 PROTOCOLS = ("lcp", "wmsr", "dbp")
 GRAPHS = ("radius", "harary", "given")
 DEFAULT_BYZANTINE_FRACTION = 0.1
@@ -148,19 +149,7 @@ class ByzantineConfig:
     n_byzantine: int | None = None
     byzantine_fraction: float | None = None
     byzantine_ids: tuple[int, ...] | None = None
-    attack: Literal[
-        "none",
-        "bias",
-        "random",
-        "drift",
-        "collude",
-        "false_accusation",
-        "sleeper",
-        "forge",
-        "replay",
-        "accusation_flood",
-        "accuse_all",
-    ] = "bias"
+    attack: Attack = "bias"
     attack_magnitude: float = 1.0
     attack_start: int = 0
     drift_rate: float = 0.01

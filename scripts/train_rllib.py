@@ -36,6 +36,9 @@ import tyro
 import swarmzoo
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 
+# Written beside each RLlib checkpoint: where the run was when it was saved.
+PROGRESS = "swarmzoo_progress.json"
+
 
 @dataclass
 class Args:
@@ -130,7 +133,7 @@ def train(args: Args) -> dict:
     """Run RLlib until a stop criterion; returns a summary (also in summary.json)."""
     import ray
 
-    from swarmzoo.algorithms.common.logging import RunLogger
+    from swarmzoo.algorithms.common.logging import RunLogger, atomic_write_text
     from swarmzoo.integrations.rllib import build_config, make_env, policy_mapping
 
     env_id = swarmzoo.spec(args.env).id
@@ -160,9 +163,16 @@ def train(args: Args) -> dict:
     )
     _, mapping_fn = policy_mapping(args.policies, make_env(env_id, **env_kwargs).possible_agents)
     algo = config.build_algo()
+    resume_step = None
     if args.resume:
         algo.restore_from_path(str(ckpt.resolve()))
-    logger = RunLogger(run_dir, asdict(args) | {"env_kwargs": env_kwargs}, append=args.resume)
+        # Rows logged after this checkpoint (by a run killed later) are dropped and logged again.
+        resume_step = (
+            json.loads((ckpt / PROGRESS).read_text())["env_steps"] if (ckpt / PROGRESS).is_file() else None
+        )
+    logger = RunLogger(
+        run_dir, asdict(args) | {"env_kwargs": env_kwargs}, append=args.resume, resume_step=resume_step
+    )
     start = time.time()
     scalars: dict[str, float] = {}
     reason = "stop_iters"
@@ -186,6 +196,7 @@ def train(args: Args) -> dict:
                 done, reason = True, "stop_reward"
             if done or iteration % args.checkpoint_every == 0:
                 algo.save_to_path(str(ckpt.resolve()))
+                atomic_write_text(ckpt / PROGRESS, json.dumps({"iteration": iteration, "env_steps": steps}))
                 if args.capture_video:
                     video = run_dir / "videos" / f"iter_{iteration}.mp4"
                     _record(algo, env_id, env_kwargs, mapping_fn, video, args.seed)

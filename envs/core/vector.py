@@ -90,6 +90,29 @@ class SwarmVectorEnv:
         self._needs_reset = False
         return self.task.observe(), dict(self.task.reset_infos())
 
+    def reset_copies(self, env_ids) -> np.ndarray:
+        """Start a new episode in copies ``env_ids`` only (each continues its own random stream),
+        as auto-reset does inside :meth:`step`, e.g. for copies cut short by an outside time limit.
+
+        Returns:
+            ``obs (E, N, D)`` of every copy (the others unchanged).
+
+        Raises:
+            ValueError: an id outside ``0 .. E - 1``.
+        """
+        if self._needs_reset:
+            raise RuntimeError("reset_copies() called before reset(): call reset() first")
+        ids = np.unique(np.asarray(env_ids, dtype=np.int64).ravel())
+        if ids.size and (ids[0] < 0 or ids[-1] >= self.num_envs):
+            raise ValueError(
+                f"env_ids must lie in 0 .. {self.num_envs - 1}, got {np.asarray(env_ids).tolist()}"
+            )
+        if ids.size:
+            self.task.reset(ids)
+            self._returns[ids] = 0.0
+            self._done[ids] = False
+        return self.task.observe()
+
     def step(self, actions: np.ndarray):
         """Step every copy. See the module docstring for shapes and auto-reset.
 

@@ -29,6 +29,10 @@ Two things swarmzoo does that TorchRL's wrapper does not expect are adapted by
   swarmzoo refuses actions for robots that are done. The wrapper drops those actions. Pass
   ``use_mask=True`` for such envs: ``(group, "mask")`` then tells live robots apart and the episode
   ends when every robot is done.
+
+:func:`make_torchrl_vec_env` is the fast path: :class:`SwarmVecEnv`, a native batched TorchRL env
+over swarmzoo's vector face (``swarmzoo.make_vec``), with ``batch_size=(num_envs,)`` and the same
+keys and groups, and no per-agent Python loop (see its docstring for how resets work).
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ from swarmzoo.integrations import agent_group
 if TYPE_CHECKING:
     from torchrl.envs import PettingZooWrapper
 
-__all__ = ["TorchRLReadyParallelEnv", "group_map", "make_torchrl_env"]
+    from swarmzoo.integrations.torchrl_vec import SwarmVecEnv
+
+__all__ = ["SwarmVecEnv", "TorchRLReadyParallelEnv", "group_map", "make_torchrl_env", "make_torchrl_vec_env"]
 
 _EXTRA = "pip install 'swarmzoo[torchrl]'"
 
@@ -200,3 +206,55 @@ def make_torchrl_env(
             done_on_any=not use_mask,
             device=device,
         )
+
+
+# -- native batched env over the vector face -----------------------------------------------------
+
+
+def make_torchrl_vec_env(
+    env_id: str,
+    num_envs: int,
+    *,
+    device: str | Any = "cpu",
+    seed: int | None = None,
+    categorical_actions: bool = True,
+    return_state: bool = True,
+    **env_kwargs: Any,
+) -> SwarmVecEnv:
+    """A native batched TorchRL env of ``num_envs`` copies of a swarmzoo env (:class:`SwarmVecEnv`).
+
+    Args:
+        env_id: an env id (``"navigation-v0"``), built with ``env_kwargs`` by ``swarmzoo.make_vec``.
+        num_envs: the number of env copies ``E``: the env's ``batch_size`` is ``(E,)``.
+        device: the torch device of the env's tensors (the env itself runs on the CPU in numpy).
+        seed: seed of the first reset; copy ``i`` then replays the PettingZoo env reset with
+            ``seed + i``.
+        categorical_actions: discrete actions as integer indices (True) or one-hot vectors.
+        return_state: add the env's global state as the root key ``"state"`` ``(E, S)``.
+        **env_kwargs: the env's arguments (``n_agents``, ``max_cycles``, ``continuous_actions``...).
+
+    Returns:
+        The env; ``check_env_specs`` passes on it.
+
+    Raises:
+        ImportError: torchrl is not installed.
+        ValueError: arguments the env does not take.
+    """
+    _import_torchrl()
+    from swarmzoo.integrations.torchrl_vec import SwarmVecEnv
+
+    venv = swarmzoo.make_vec(env_id, num_envs, **env_kwargs)
+    return SwarmVecEnv(
+        venv, device=device, seed=seed, categorical_actions=categorical_actions, return_state=return_state
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # SwarmVecEnv subclasses torchrl's EnvBase: imported on first use, so this module imports
+    # without torchrl.
+    if name == "SwarmVecEnv":
+        _import_torchrl()
+        from swarmzoo.integrations.torchrl_vec import SwarmVecEnv
+
+        return SwarmVecEnv
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

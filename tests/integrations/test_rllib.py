@@ -105,11 +105,19 @@ def test_train_rllib_script_trains_logs_checkpoints_and_resumes(tmp_path, local_
     summary = json.loads((run / "summary.json").read_text())
     assert summary["iterations"] == 3 and summary["stopped_by"] == "stop_iters"
 
-    train_rllib.main([*argv, "--stop-iters", "4", "--resume"])  # continues at iteration 4
+    # A run killed after logging iteration 4 but before checkpointing it: resuming from the
+    # iteration-3 checkpoint drops the orphan row and logs iteration 4 again, once.
+    import shutil
+
+    shutil.copytree(run / "checkpoint", tmp_path / "checkpoint_iter3")
+    train_rllib.main([*argv, "--stop-iters", "4", "--resume"])
+    shutil.rmtree(run / "checkpoint")
+    shutil.copytree(tmp_path / "checkpoint_iter3", run / "checkpoint")
+    train_rllib.main([*argv, "--stop-iters", "5", "--resume"])
     with (run / "progress.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["global_step"]) for r in rows] == [300, 600, 900, 1200]
-    assert json.loads((run / "summary.json").read_text())["iterations"] == 4
+    assert [int(r["global_step"]) for r in rows] == [300, 600, 900, 1200, 1500]
+    assert json.loads((run / "summary.json").read_text())["iterations"] == 5
 
 
 def test_per_group_policies_train_robots_and_byzantine_attackers(tmp_path, local_ray) -> None:

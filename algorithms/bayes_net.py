@@ -44,7 +44,7 @@ from torch import nn
 from swarmzoo.agents.bayes_net import BayesNetActor, comm_mask
 from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save, safe_load
 from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
 from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
@@ -54,8 +54,10 @@ from swarmzoo.algorithms.common.ppo import (
     check_resume,
     clipped_policy_loss,
     clipped_value_loss,
+    episode_seed,
     next_values,
     normalize_advantages,
+    start_run,
 )
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
 from swarmzoo.evaluation import record_run_video
@@ -294,33 +296,26 @@ def train(args: Args) -> TrainResult:
     model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
-    global_step, start_update, elapsed_before = 0, 0, 0.0
-    if data is not None:
-        model.load_state_dict(data["model"])
-        optimizer.load_state_dict(data["optimizer"])
-        torch.set_rng_state(data["torch_rng"])
-        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
-    rng = np.random.default_rng([args.seed, start_update])
+    run = start_run(data, model, optimizer, args, run_dir)
+    global_step, start_update, elapsed_before, rng, logger = (
+        run.global_step,
+        run.start_update,
+        run.elapsed,
+        run.rng,
+        run.logger,
+    )
+    # The Gumbel stream of the sampled DAGs, continued from the checkpoint like the others.
     gumbel = torch.Generator().manual_seed(
         int(np.random.SeedSequence([args.seed, start_update, 3]).generate_state(1)[0])
     )
-    if data is not None and "numpy_rng" in data:
-        rng.bit_generator.state = data["numpy_rng"]
+    if data is not None and "gumbel_rng" in data:
         gumbel.set_state(data["gumbel_rng"])
-    logger = RunLogger(
-        run_dir,
-        args,
-        append=args.resume,
-        tensorboard=args.tensorboard,
-        resume_step=global_step if args.resume else None,
-    )
 
     def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Reset every copy, seeded from a hash of (seed, update), at each checkpoint: a run
-        resumed from it sees the episodes the uninterrupted run sees. Returns ``obs (E, N, D)``,
-        ``state (E, S)``, the communication mask ``(E, N, N)`` and the active mask ``(E, N)``."""
-        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
-        obs_np, _ = venv.reset(seed=env_seed)
+        """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
+        ``obs (E, N, D)``, ``state (E, S)``, the communication mask ``(E, N, N)`` and the active
+        mask ``(E, N)``."""
+        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
         obs = torch.as_tensor(obs_np, dtype=torch.float32)
         state = torch.as_tensor(venv.state(), dtype=torch.float32)
         comm = comm_mask(venv.task, args.comm_range) if neighbours else torch.ones(E, N, N, dtype=torch.bool)

@@ -50,7 +50,7 @@ from swarmzoo.agents.networks import (
     with_agent_ids,
 )
 from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
 from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
 from swarmzoo.algorithms.common.ppo import (
@@ -60,8 +60,10 @@ from swarmzoo.algorithms.common.ppo import (
     check_resume,
     clipped_policy_loss,
     clipped_value_loss,
+    episode_seed,
     next_values,
     normalize_advantages,
+    start_run,
 )
 from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
 from swarmzoo.evaluation import record_run_video
@@ -257,34 +259,24 @@ def train(args: Args) -> TrainResult:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
 
-    global_step, start_update, elapsed_before = 0, 0, 0.0
     ckpt_path = run_dir / "checkpoints" / "latest.pt"
     data = None
     if args.resume:
         data = safe_load(ckpt_path)
         check_resume(data, args, "ctde", STRUCTURAL)
-        model.load_state_dict(data["model"])
-        optimizer.load_state_dict(data["optimizer"])
-        torch.set_rng_state(data["torch_rng"])
-        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
-    rng = np.random.default_rng([args.seed, start_update])
-    if data is not None and "numpy_rng" in data:
-        rng.bit_generator.state = data["numpy_rng"]
-    logger = RunLogger(
-        run_dir,
-        args,
-        append=args.resume,
-        tensorboard=args.tensorboard,
-        resume_step=global_step if args.resume else None,
+    run = start_run(data, model, optimizer, args, run_dir)
+    global_step, start_update, elapsed_before, rng, logger = (
+        run.global_step,
+        run.start_update,
+        run.elapsed,
+        run.rng,
+        run.logger,
     )
 
     def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """Reset every copy, seeded from a hash of (seed, update): at each checkpoint, so a run
-        resumed from it sees the episodes the uninterrupted run sees (the env's own state is not
-        in the checkpoint), and seeds 0 and 1 do not share E - 1 of their E copies as seed + i
-        would make them. Returns ``obs (E, N, D)``, ``state (E, S)`` and the active mask."""
-        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
-        obs_np, _ = venv.reset(seed=env_seed)
+        """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
+        ``obs (E, N, D)``, ``state (E, S)`` and the active mask."""
+        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
         state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
         return torch.as_tensor(obs_np, dtype=torch.float32), state, torch.ones(E, N)
 

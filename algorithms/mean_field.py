@@ -62,7 +62,7 @@ import swarmzoo
 from swarmzoo.agents.mean_field import LOG_STD_RANGE, DecisionRule, MeanFieldPolicy, RuleSpec
 from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, mlp, safe_load
 from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import RunLogger, default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
 from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
@@ -72,8 +72,10 @@ from swarmzoo.algorithms.common.ppo import (
     check_resume,
     clipped_policy_loss,
     clipped_value_loss,
+    episode_seed,
     next_values,
     normalize_advantages,
+    start_run,
 )
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.envs.core.collective import MeanField
@@ -563,30 +565,20 @@ def train(args: Args) -> TrainResult:
     model = MeanFieldModel(K, rule, args.hidden, args.init_log_std)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
-    global_step, start_update, elapsed_before = 0, 0, 0.0
-    if data is not None:
-        model.load_state_dict(data["model"])
-        optimizer.load_state_dict(data["optimizer"])
-        torch.set_rng_state(data["torch_rng"])
-        global_step, start_update, elapsed_before = data["global_step"], data["update"], data["elapsed"]
-    rng = np.random.default_rng([args.seed, start_update])
-    if data is not None and "numpy_rng" in data:
-        rng.bit_generator.state = data["numpy_rng"]
-    logger = RunLogger(
-        run_dir,
-        args,
-        append=args.resume,
-        tensorboard=args.tensorboard,
-        resume_step=global_step if args.resume else None,
+    run = start_run(data, model, optimizer, args, run_dir)
+    global_step, start_update, elapsed_before, rng, logger = (
+        run.global_step,
+        run.start_update,
+        run.elapsed,
+        run.rng,
+        run.logger,
     )
     lifted = args.gradient == "lifted"
 
     def fresh_episodes(update: int) -> tuple[np.ndarray, torch.Tensor]:
-        """Reset every copy, seeded from a hash of (seed, update), at each checkpoint: a run
-        resumed from it sees the episodes the uninterrupted run sees. Returns ``obs (E, N, D)``
-        and the mean-field embedding ``(E, K)``."""
-        env_seed = int(np.random.SeedSequence([args.seed, update]).generate_state(1)[0])
-        obs_np, _ = venv.reset(seed=env_seed)
+        """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
+        ``obs (E, N, D)`` and the mean-field embedding ``(E, K)``."""
+        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
         return obs_np, torch.as_tensor(embed(venv.mean_field()))
 
     d = len(rule.features)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
+
+from swarmzoo.algorithms.common.logging import RunLogger
 
 
 @dataclass
@@ -25,6 +29,56 @@ class TrainResult:
     """Mean per-robot episode return over the last 10 updates' finished episodes."""
     curve: list[tuple[int, float, float]] = field(default_factory=list)
     """(environment step, wall time, mean per-robot episode return) per update with episodes."""
+
+
+@dataclass
+class RunStart:
+    """Where a run starts: from scratch, or from a checkpoint (see :func:`start_run`)."""
+
+    global_step: int
+    start_update: int
+    elapsed: float
+    """Wall time the run had spent before this start (0 for a fresh run)."""
+    rng: np.random.Generator
+    """The minibatch-shuffling stream, continued from the checkpoint when resuming."""
+    logger: RunLogger
+
+
+def start_run(
+    data: dict[str, Any] | None,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    args: Any,
+    run_dir: Path,
+) -> RunStart:
+    """Restore ``model``, ``optimizer``, torch's RNG, the counters and the numpy stream from a
+    checkpoint ``data`` (``None``: a fresh run) and open the run's logger; a resumed logger drops
+    the rows a killed run logged after the checkpoint (they are recomputed, identically)."""
+    global_step, start_update, elapsed = 0, 0, 0.0
+    if data is not None:
+        model.load_state_dict(data["model"])
+        optimizer.load_state_dict(data["optimizer"])
+        torch.set_rng_state(data["torch_rng"])
+        global_step, start_update, elapsed = data["global_step"], data["update"], data["elapsed"]
+    rng = np.random.default_rng([args.seed, start_update])
+    if data is not None and "numpy_rng" in data:
+        rng.bit_generator.state = data["numpy_rng"]
+    logger = RunLogger(
+        run_dir,
+        args,
+        append=args.resume,
+        tensorboard=args.tensorboard,
+        resume_step=global_step if args.resume else None,
+    )
+    return RunStart(global_step, start_update, elapsed, rng, logger)
+
+
+def episode_seed(seed: int, update: int) -> int:
+    """Seed of the env copies' fresh episodes at ``update`` (each checkpoint): a hash of
+    ``(seed, update)``, so a run resumed from a checkpoint sees the episodes the uninterrupted run
+    sees (the env's own state is not checkpointed), and seeds 0 and 1 do not share E - 1 of their
+    E copies as ``seed + i`` would make them."""
+    return int(np.random.SeedSequence([seed, update]).generate_state(1)[0])
 
 
 def next_values(

@@ -138,7 +138,9 @@ def train(args: Args) -> dict:
 
     env_id = swarmzoo.spec(args.env).id
     env_kwargs = parse_env_kwargs(args.env_kwargs)
-    make_env(env_id, **env_kwargs).close()  # bad env arguments fail here, before Ray starts
+    probe = make_env(env_id, **env_kwargs)  # bad env arguments fail here, before Ray starts
+    agents = probe.possible_agents
+    probe.close()
     run_dir = args.checkpoint_dir
     ckpt = run_dir / "checkpoint"
     if args.resume and not ckpt.is_dir():
@@ -161,7 +163,7 @@ def train(args: Args) -> dict:
         gamma=args.gamma,
         seed=args.seed,
     )
-    _, mapping_fn = policy_mapping(args.policies, make_env(env_id, **env_kwargs).possible_agents)
+    _, mapping_fn = policy_mapping(args.policies, agents)
     algo = config.build_algo()
     resume_step = None
     if args.resume:

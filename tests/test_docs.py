@@ -145,6 +145,7 @@ def test_griffe_sees_the_envs_under_their_import_names() -> None:
     """What the site renders: env module docstrings under ``swarmzoo.envs...``, a Config table
     with every argument (inherited ones too), Sphinx roles turned into links."""
     import griffe  # griffelib: in the dev extra (and the docs extra), so this runs in `make test`
+
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         from griffe_swarmzoo import SwarmzooDocs

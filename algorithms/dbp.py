@@ -36,9 +36,9 @@ matching blocks ``b1``; and ``c`` itself keeps ignoring the robots it accused
 
 Determinism: the accusation set is canonicalised (each unordered pair once, sorted) before the
 graph is built, so the result depends only on the set of pairs, never on their order or on
-duplicates. Components are matched independently: bipartite ones (the usual case -- cooperative
-accusers on one side, Byzantine robots on the other) with Hopcroft-Karp, the rest with Edmonds'
-blossom algorithm (networkx).
+duplicates. Bipartite components (the usual case -- cooperative accusers on one side, Byzantine
+robots on the other) are matched with Hopcroft-Karp (scipy), the rest with Edmonds' blossom
+algorithm (networkx).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
 
 
 def accusation_edges(accusations: Iterable[tuple[int, int]], n_robots: int) -> list[tuple[int, int]]:
@@ -76,28 +78,71 @@ def accusation_edges(accusations: Iterable[tuple[int, int]], n_robots: int) -> l
     return sorted(edges)
 
 
+def _match(ends: np.ndarray) -> np.ndarray:
+    """A maximum matching ``(M, 2)`` (each row ``low, high``) of the graph with edges ``ends``
+    (``(E, 2)`` int, each undirected edge once, rows sorted); deterministic for given rows.
+
+    Bipartite components (the usual case) go through scipy's Hopcroft-Karp in one call: a
+    component is bipartite iff each of its robots and its copy fall in different components of
+    the bipartite double cover, which also gives each robot its side. Components with an odd
+    cycle are matched one by one with Edmonds' blossom algorithm (networkx).
+    """
+    if len(ends) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    # Robot ids index the graph directly (robots outside it are isolated nodes, unmatched).
+    n = int(ends.max()) + 1
+    u, v = ends[:, 0], ends[:, 1]
+    cover = coo_matrix(
+        (np.ones(2 * len(u)), (np.concatenate([u, v]), np.concatenate([v + n, u + n]))),
+        shape=(2 * n, 2 * n),
+    )
+    _, side_label = connected_components(cover, directed=False)
+    left = side_label[:n] < side_label[n:]  # a consistent side per bipartite component
+    two_sided = (side_label[:n] != side_label[n:])[u]  # an edge's ends share a component
+    found = []
+    if two_sided.any():
+        lu = np.where(left[u], u, v)[two_sided]
+        ru = np.where(left[u], v, u)[two_sided]
+        bi = csr_matrix((np.ones(len(lu), dtype=np.int8), (lu, ru)), shape=(n, n))
+        mate = maximum_bipartite_matching(bi, perm_type="column")
+        hit = np.flatnonzero(mate >= 0)
+        found.append(np.stack([hit, mate[hit]], axis=1).astype(np.int64))
+    if not two_sided.all():
+        odd = [tuple(e) for e in ends[~two_sided].tolist()]
+        graph = nx.Graph(odd)
+        for comp in sorted(nx.connected_components(graph), key=min):
+            sub = nx.Graph()
+            sub.add_nodes_from(sorted(comp))
+            sub.add_edges_from(e for e in odd if e[0] in comp)
+            pairs = nx.max_weight_matching(sub, maxcardinality=True)
+            found.append(np.asarray(sorted(pairs), dtype=np.int64).reshape(-1, 2))
+    pairs = np.sort(np.concatenate(found), axis=1)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
 def maximum_matching(edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A maximum-cardinality matching of the graph with these (canonical, sorted) edges, as
-    sorted pairs; deterministic for a given edge list."""
-    graph = nx.Graph()
-    graph.add_edges_from(edges)
-    matching: list[tuple[int, int]] = []
-    for nodes in sorted(nx.connected_components(graph), key=min):
-        if len(nodes) == 2:
-            matching.append(tuple(sorted(nodes)))
-            continue
-        sub = nx.Graph()
-        sub.add_nodes_from(sorted(nodes))
-        sub.add_edges_from(e for e in edges if e[0] in nodes)
-        try:
-            left, _ = nx.bipartite.sets(sub)
-        except nx.NetworkXError:  # odd cycle: general graph
-            pairs = nx.max_weight_matching(sub, maxcardinality=True)
-        else:
-            mate = nx.bipartite.hopcroft_karp_matching(sub, top_nodes=sorted(left))
-            pairs = {(u, v) for u, v in mate.items() if u < v}
-        matching.extend(tuple(sorted(p)) for p in pairs)
-    return sorted(matching)
+    sorted pairs; deterministic for a given edge list (see :func:`_match`)."""
+    return [(int(a), int(b)) for a, b in _match(np.asarray(edges, dtype=np.int64).reshape(-1, 2))]
+
+
+def blocklist_masks(views: list[np.ndarray], n_robots: int) -> np.ndarray:
+    """The blocklists ``(G, n_robots)`` of ``G`` accusation sets at once, each given as its
+    canonical edges ``(E_g, 2)`` (as :func:`accusation_edges` returns them; not re-validated).
+
+    One matching of the disjoint union of the ``G`` graphs, so one scipy call for all of them:
+    each row is a maximum matching's endpoints, so every guarantee of :func:`blocklist` holds
+    per row. Which maximum matching (not its size) a row gets may depend on the other rows of
+    the call; the same set within one call always gets the same row.
+    """
+    masks = np.zeros((len(views), n_robots), dtype=bool)
+    if not views:
+        return masks
+    offset = np.repeat(np.arange(len(views), dtype=np.int64) * n_robots, [len(e) for e in views])
+    union = np.concatenate([np.asarray(e, dtype=np.int64).reshape(-1, 2) for e in views]) + offset[:, None]
+    hit = _match(union).ravel()
+    masks.reshape(-1)[hit] = True
+    return masks
 
 
 def blocklist(accusations: Iterable[tuple[int, int]], n_robots: int) -> set[int]:

@@ -37,7 +37,11 @@ accepted flag); lengths over ``max_correction``.
 ## Local check (DBP)
 
 An anchor accuses a neighbour whose broadcast position disagrees with the measured range by more
-than ``check_tolerance``: ``| |p_anchor - x_j| - d_anchor,j | > check_tolerance``.
+than the neighbour's claim radius (the bound its own evidence gives: the initial hand-off, or its
+last GPS fix), the anchor's sensing bound, the range noise and ``check_tolerance``
+(``check="evidence"``, the default). ``check="value"`` (swarmzoo < 0.4):
+``| |p_anchor - x_j| - d_anchor,j | > check_tolerance``, which also accuses honest robots that
+liars pulled away.
 
 ## Reward, termination, infos
 
@@ -140,6 +144,14 @@ class ByzantineLocalization(ByzantineTask):
         """``| |sensed_i - x_j| - d_ij |``: an anchor's own position against a neighbour's claim."""
         rel = self._nbr_values() - self.sensed[:, :, None, :]
         return np.abs(np.linalg.norm(rel, axis=-1) - self.ranges)
+
+    def _evidence_residuals(self) -> np.ndarray:
+        """An anchor against a neighbour's claim: ``| |s_i - x_j| - d_ij |`` less the claim
+        radius, the anchor's own sensing bound and the range noise bound (all three bound how
+        far an honest claim can sit from the measured range)."""
+        rel = self._nbr_values() - self.sensed[:, :, None, :]
+        miss = np.abs(np.linalg.norm(rel, axis=-1) - self.ranges)
+        return miss - self._nbr_claims() - self.sensing_bound() - self.config.measurement_noise
 
     def _range_residuals(self) -> tuple[np.ndarray, np.ndarray]:
         """Each robot's residuals ``|x_i - x_j| - d_ij`` ``(E, R, K)`` and unit vectors from

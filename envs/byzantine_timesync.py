@@ -28,8 +28,12 @@ protocol's consensus step, ``[4]`` rejected messages / ``k_slots``, ``[5]`` bloc
 
 ## Local check (DBP)
 
-A robot with a fix accuses a neighbour whose clock differs from the fix by more than
-``check_tolerance``.
+Every broadcast clock reading carries a claim radius: how far the sender's own evidence (its last
+fix, carried forward by its hardware clock, so widened by ``clock_drift`` per step) lets it be
+from true time. A robot with a fix accuses a neighbour whose reading misses the fix by more than
+the claim, the fix's noise bound and ``check_tolerance`` (``check="evidence"``, the default: an
+honest robot pulled off by liars still keeps its claim, so it is never accused). ``check="value"``
+is the check of swarmzoo < 0.4: reading against fix by ``check_tolerance`` alone.
 
 ## Reward, termination, infos
 
@@ -108,6 +112,17 @@ class ByzantineTimeSync(ByzantineTask):
 
     def truth(self) -> np.ndarray:
         return np.broadcast_to(self.clock[:, None, None], self.estimate.shape)
+
+    def evidence_growth(self) -> float:
+        return self.config.clock_drift
+
+    def truth_rate(self) -> float:
+        return 1.0
+
+    def _advance_evidence(self) -> None:
+        # A robot measures elapsed time with its own hardware clock: off by at most the drift.
+        self.ev_center += self.rate[..., None]
+        self.ev_radius += self.config.clock_drift
 
     def _reset_world(self, env_ids: np.ndarray) -> None:
         cfg, R = self.config, self.n_robots

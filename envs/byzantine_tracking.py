@@ -37,6 +37,12 @@ before).
 
 ## Local check (DBP)
 
+``check="evidence"`` (default): every broadcast estimate carries a claim radius, the bound the
+sender's own evidence gives (its last measurement, widened by ``target_speed`` per step since);
+a robot that measures the target this step accuses a neighbour whose estimate misses its
+measurement by more than that claim, its sensing bound and ``check_tolerance``. Honest robots
+never are. ``check="value"``: the replay check of swarmzoo < 0.4, below.
+
 The protocol says a robot in range of the target moves its estimate towards its measurement (at
 most ``arena_size / 2`` per coordinate and step). A robot that measured the target this step and
 the last replays that move for each neighbour that surely measured it too (judging by the
@@ -117,6 +123,9 @@ class ByzantineTracking(ByzantineTask):
 
     def truth(self) -> np.ndarray:
         return np.broadcast_to(self.target[:, None, :], self.estimate.shape)
+
+    def evidence_growth(self) -> float:
+        return self.config.target_speed
 
     def _reset_world(self, env_ids: np.ndarray) -> None:
         cfg, R = self.config, self.n_robots

@@ -57,6 +57,7 @@ from swarmzoo.envs.core.messages import (
     verify_accusation,
     verify_value,
 )
+from swarmzoo.envs.core.network import AccusationFlood, loss_probability
 from swarmzoo.envs.core.task import (
     SwarmTask,
     check_bool,
@@ -78,10 +79,13 @@ Attack = Literal[
     "replay",
     "accusation_flood",
     "accuse_all",
+    "equivocate",
+    "jam",
 ]
 ATTACKS: tuple[str, ...] = get_args(Attack)
 PROTOCOLS = ("lcp", "wmsr", "dbp")
 GRAPHS = ("radius", "harary", "given")
+CHECKS = ("evidence", "value")
 DEFAULT_BYZANTINE_FRACTION = 0.1
 
 
@@ -115,7 +119,13 @@ class ByzantineConfig:
             between non-neighbours are refused, counted in ``accusations_refused``, and repeats
             change nothing, so it blocks what ``"false_accusation"`` blocks) or ``"accuse_all"``
             (the ``"bias"`` lie, and each Byzantine robot accuses every cooperative neighbour
-            every round).
+            every round), ``"equivocate"`` (different values to different neighbours in one
+            round: the honest value to neighbours that sense first-hand this round, who could
+            check it, the ``"bias"`` lie to the others; with ``authenticate``, DBP's echo check
+            catches it: two conflicting values signed by one sender in one round, relayed by a
+            common neighbour, are proof) or ``"jam"`` (the ``"bias"`` lie, and Byzantine relays
+            drop, or with ``jam_delay`` hold back, every accusation they relay: needs
+            ``flood_hops``, as the ideal layer floods over cooperative robots only).
         attack_magnitude: size of the offsets (task units, > 0).
         attack_start: steps of honest behaviour before the attack starts (>= 0).
         drift_rate: growth of the ``"drift"`` offset per step (> 0).
@@ -123,6 +133,12 @@ class ByzantineConfig:
         sleeper_off: steps of each honest phase of the sleeper's cycle (>= 1).
         replay_lag: how many rounds old the values the ``"replay"`` attack rebroadcasts are
             (>= 1).
+        jam_delay: rounds a ``"jam"`` relay holds back relayed accusations (0: drops them).
+        sybil_ids: how many of the F Byzantine identities are Sybil identities claimed by the
+            other, physical Byzantine robots (round-robin; each sits at its owner's position).
+            The key authority issued keys to physical robots only, so with ``authenticate``
+            every Sybil message and accusation fails verification (``sybil_dropped``); without,
+            Sybils are liars like their owners (0 <= sybil_ids < F).
         protocol: ``"lcp"`` (no protection), ``"wmsr"`` or ``"dbp"``.
         wmsr_f: the F that W-MSR trims (default: the true number of Byzantine robots).
         graph: ``"radius"`` (robots closer than ``comm_radius``), ``"harary"`` (the Harary graph
@@ -133,9 +149,36 @@ class ByzantineConfig:
         edges: undirected links ``((i, j), ...)`` of the given graph.
         measurement_noise: bound of the first-hand sensing noise (uniform in ``[-b, b]`` per
             coordinate, so local checks can be exact), >= 0.
-        check_tolerance: a checker accuses a neighbour whose message deviates by more than this
-            from what the checker senses (task units, > 0).
+        check: DBP's local check. ``"evidence"`` (default): every broadcast carries a claim
+            radius, the bound its sender can guarantee from its own first-hand evidence
+            (``|value - truth| <= claim``: the distance of its estimate from its evidence, plus
+            the evidence's own error bound, which grows with the task's known dynamics between
+            measurements); a checker accuses a neighbour only if its first-hand measurement
+            contradicts the claim by more than its sensing bound plus ``check_tolerance``. An
+            honest robot's claim always holds, however far liars pulled its estimate, so a
+            cooperative robot never accuses a cooperative one: the matching bound (blocked
+            cooperative <= blocked Byzantine) holds at every step, at any N, over any network.
+            ``"value"``: the check of swarmzoo < 0.4 (the broadcast value against the checker's
+            measurement, by ``check_tolerance``): honest robots pulled past the tolerance are
+            accused, so the bound breaks at scale (kept for comparison).
+        check_tolerance: margin of the check (task units, > 0): with ``check="evidence"`` beyond
+            the claim and the sensing bound, with ``"value"`` the whole threshold.
         authenticate: tag and verify messages and accusations; False shows what forgeries do.
+        flood_hops: ``None`` (default): the ideal message layer (values always arrive,
+            accusations reach the whole cooperative component within the round); ``k >= 1``:
+            the radio network of :mod:`swarmzoo.envs.core.network`, accusations travelling k
+            hops per round. The network arguments below need it, except ``link_loss``,
+            ``distance_loss`` and ``delay``, which also apply to value messages of the ideal
+            layer.
+        accusation_ttl: hops an accusation travels from its accuser (>= 1; ``None``: no limit).
+        link_loss: probability that a receiver misses a neighbour's packet in a round (0 .. 1).
+        distance_loss: extra loss at the longest link, ``distance_loss * (d / d_max)**2``
+            (0 .. 1, with ``link_loss + distance_loss <= 1``).
+        delay: rounds a value message takes to arrive (>= 0); receivers age it through the
+            task's known dynamics (a clock reading gains ``delay``; the claim grows).
+        bandwidth: accusations per packet (>= 1; ``None``: all a robot knows).
+        dropout_rate: probability per round that an online robot drops out (0 .. 1).
+        rejoin_rate: probability per round that an offline robot rejoins (0 .. 1).
         byzantine_agents: expose the Byzantine robots as agents ``byzantine_i`` (attackers to
             train) instead of scripting them.
         reward: ``"global"`` (every cooperative robot gets minus the mean error) or ``"local"``
@@ -156,6 +199,8 @@ class ByzantineConfig:
     sleeper_on: int = 10
     sleeper_off: int = 20
     replay_lag: int = 10
+    jam_delay: int = 0
+    sybil_ids: int = 0
     protocol: Literal["lcp", "wmsr", "dbp"] = "dbp"
     wmsr_f: int | None = None
     graph: Literal["radius", "harary", "given"] = "radius"
@@ -163,8 +208,17 @@ class ByzantineConfig:
     connectivity: int = 4
     edges: tuple[tuple[int, int], ...] | None = None
     measurement_noise: float = 0.02
+    check: Literal["evidence", "value"] = "evidence"
     check_tolerance: float = 0.15
     authenticate: bool = True
+    flood_hops: int | None = None
+    accusation_ttl: int | None = None
+    link_loss: float = 0.0
+    distance_loss: float = 0.0
+    delay: int = 0
+    bandwidth: int | None = None
+    dropout_rate: float = 0.0
+    rejoin_rate: float = 0.0
     byzantine_agents: bool = False
     reward: Literal["global", "local"] = "global"
     k_slots: int = 6
@@ -187,6 +241,7 @@ class ByzantineConfig:
             ("protocol", PROTOCOLS),
             ("graph", GRAPHS),
             ("reward", ("global", "local")),
+            ("check", CHECKS),
         ):
             check_choice(name, getattr(self, name), allowed)
         check_bool("authenticate", self.authenticate)
@@ -219,6 +274,15 @@ class ByzantineConfig:
             )
         if self.wmsr_f is not None:
             check_positive_int("wmsr_f", self.wmsr_f, minimum=0)
+        self._check_network()
+        check_positive_int("jam_delay", self.jam_delay, minimum=0)
+        check_positive_int("sybil_ids", self.sybil_ids, minimum=0)
+        if self.sybil_ids and self.sybil_ids >= self.n_byzantine_robots:
+            raise ValueError(
+                f"sybil_ids={self.sybil_ids} needs more Byzantine identities than "
+                f"{self.n_byzantine_robots}: at least one of them must be a physical robot that claims "
+                "the Sybil ids"
+            )
         if self.graph == "harary":
             check_positive_int("connectivity", self.connectivity, minimum=1)
             if self.connectivity >= self.n_robots:
@@ -230,6 +294,40 @@ class ByzantineConfig:
             raise ValueError("edges are given exactly when graph='given'")
         if self.edges is not None:
             check_links("edges", self.edges, self.n_robots)
+
+    def _check_network(self) -> None:
+        for name in ("flood_hops", "accusation_ttl", "bandwidth"):
+            value = getattr(self, name)
+            if value is not None:
+                if value == 0 and name == "accusation_ttl":
+                    raise ValueError("accusation_ttl must be >= 1 hop (0 would never leave its accuser)")
+                check_positive_int(name, value)
+        for name in ("link_loss", "distance_loss", "dropout_rate", "rejoin_rate"):
+            check_number(name, getattr(self, name), low=0.0, high=1.0)
+        if self.link_loss + self.distance_loss > 1.0:
+            raise ValueError(
+                f"link_loss + distance_loss = {self.link_loss + self.distance_loss:g} exceeds 1: "
+                "a packet cannot be lost with probability above 1"
+            )
+        check_positive_int("delay", self.delay, minimum=0)
+        if self.flood_hops is None:
+            needs = [
+                name
+                for name, off in (
+                    ("accusation_ttl", None),
+                    ("bandwidth", None),
+                    ("dropout_rate", 0.0),
+                    ("rejoin_rate", 0.0),
+                )
+                if getattr(self, name) != off
+            ]
+            if self.attack == "jam":
+                needs.append("attack='jam'")
+            if needs:
+                raise ValueError(
+                    f"{', '.join(needs)} need the radio network: set flood_hops (hops per round, >= 1); "
+                    "the ideal layer floods accusations over the cooperative robots within the round"
+                )
 
     @property
     def n_byzantine_robots(self) -> int:
@@ -319,6 +417,33 @@ class ByzantineTask(SwarmTask):
         self._spoofed: np.ndarray | None = None
         self._spoof_value: np.ndarray | None = None
         self._own_accused: list[set[tuple[int, int]]] = [set() for _ in range(E)]
+        # First-hand evidence: a ball (centre, radius) that surely holds the truth, and each
+        # broadcast's claim radius (|value - truth| <= claim for every honest sender).
+        self.ev_center = np.zeros((E, R, d))
+        self.ev_radius = np.zeros((E, R))
+        self.claim = np.zeros((E, R))
+        # The radio network (flood_hops) and the lossy / delayed value channel.
+        self.radio = cfg.flood_hops is not None
+        self.online = np.ones((E, R), dtype=bool)
+        self.heard = np.zeros((E, R, 0), dtype=bool)
+        self.floods: list[AccusationFlood | None] = [None] * E
+        self._history = np.zeros((cfg.delay + 1, E, R, d))  # sent values, ring by round
+        self._claim_history = np.zeros((cfg.delay + 1, E, R))
+        self._link_loss: np.ndarray | None = None
+        self.sybil = np.zeros((E, R), dtype=bool)
+        self.sybil_owner = np.full((E, R), -1, dtype=np.int64)
+        self.counters = {
+            name: np.zeros(E, dtype=np.int64)
+            for name in (
+                "value_messages",
+                "lost_messages",
+                "accusation_messages",
+                "sybil_dropped",
+                "equivocations_caught",
+            )
+        }
+        self._equivocal: np.ndarray | None = None
+        self.views_over_bound = np.zeros(E, dtype=np.int64)
         self._static_graph = cfg.graph != "radius"
         self._build_static_graph()
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.obs_dim(),), np.float32)
@@ -336,6 +461,28 @@ class ByzantineTask(SwarmTask):
         """The ``"random"`` attack's values, relative to the truth."""
         B = self.config.attack_magnitude
         return -B, B
+
+    def sensing_bound(self) -> float:
+        """Euclidean bound of a first-hand measurement's error (``measurement_noise`` per
+        coordinate)."""
+        return self.config.measurement_noise * np.sqrt(self.value_dim)
+
+    def initial_bound(self) -> float:
+        """Bound of the initial estimates' error (the hand-off): ``initial_error`` per coordinate."""
+        return self.config.initial_error * np.sqrt(self.value_dim)
+
+    def evidence_growth(self) -> float:
+        """How much the truth may move per step unseen (the evidence radius grows by it)."""
+        return 0.0
+
+    def truth_rate(self) -> float:
+        """How much the truth advances per step in every coordinate, known to all (time: 1)."""
+        return 0.0
+
+    def _advance_evidence(self) -> None:
+        """Carry the evidence through one step of the known dynamics (before sensing)."""
+        self.ev_center += self.truth_rate()
+        self.ev_radius += self.evidence_growth()
 
     def _reset_world(self, env_ids: np.ndarray) -> None:
         raise NotImplementedError
@@ -364,9 +511,23 @@ class ByzantineTask(SwarmTask):
         return np.concatenate([rel, self.accepted[..., None].astype(float)], axis=-1)
 
     def _residuals(self) -> np.ndarray:
-        """How far each received message ``(E, R, K)`` is from what its receiver senses (only
-        read where the receiver is a checker): the largest coordinate difference."""
+        """``check="value"``: how far each received message ``(E, R, K)`` is from what its
+        receiver senses (only read where the receiver is a checker): the largest coordinate
+        difference."""
         return np.abs(self._nbr_values() - self.sensed[:, :, None, :]).max(axis=-1)
+
+    def _evidence_residuals(self) -> np.ndarray:
+        """``check="evidence"``: by how much each received claim ``(E, R, K)`` misses what its
+        receiver senses (only read where the receiver is a checker): the distance from the
+        measurement to the claimed value, less the claim radius and the sensing bound. Positive
+        only if the sender's claim is false: ``|v - truth| <= claim`` fails."""
+        dist = np.linalg.norm(self._nbr_values() - self.sensed[:, :, None, :], axis=-1)
+        return dist - self._nbr_claims() - self.sensing_bound()
+
+    def _check_residuals(self) -> np.ndarray:
+        if self.config.check == "evidence":
+            return self._evidence_residuals()
+        return self._residuals()
 
     def _consensus_step(self, keep: np.ndarray) -> np.ndarray:
         """The protocol's step ``(E, R, d)`` from the kept messages ``(E, R, K, d)``: the mean of
@@ -404,6 +565,9 @@ class ByzantineTask(SwarmTask):
         if self.config.graph == "radius":
             half = self.arena.half
             self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_robots, 2), -half, half)
+            for e in env_ids:  # a Sybil identity is its owner's radio: same place, same links
+                ids = np.flatnonzero(self.sybil[e])
+                self.pos[e, ids] = self.pos[e, self.sybil_owner[e, ids]]
         else:
             self.pos[env_ids] = self.circle_positions()
 
@@ -431,12 +595,38 @@ class ByzantineTask(SwarmTask):
         self.degree = counts.reshape(E, R)
         self.links = (env, src, dst)
 
+    def _arrived(self) -> tuple[np.ndarray, np.ndarray]:
+        """The broadcasts arriving this round ``(E, R, d)`` and their claims ``(E, R)``: sent
+        ``delay`` rounds ago (the first round's at the start of an episode) and aged by the
+        receivers through the known dynamics."""
+        delay = self.config.delay
+        if delay == 0:
+            return self.sent, self.claim
+        rows = np.arange(self.n_envs)
+        age = np.minimum(self.steps, delay)
+        slot = (self.steps - age) % (delay + 1)
+        values = self._history[slot, rows] + (age * self.truth_rate())[:, None, None]
+        claims = self._claim_history[slot, rows] + (age * self.evidence_growth())[:, None]
+        return values, claims
+
     def _nbr_values(self) -> np.ndarray:
-        """Received values ``(E, R, K, d)`` (forged ones where they got through)."""
-        vals = np.take_along_axis(self.sent[:, None, :, :], self._nbr_safe[..., None], axis=2)
+        """Received values ``(E, R, K, d)`` (forged ones where they got through; equivocating
+        senders' lies to the receivers they lie to)."""
+        sent, _ = self._arrived()
+        vals = np.take_along_axis(sent[:, None, :, :], self._nbr_safe[..., None], axis=2)
         if self._spoofed is not None:
             vals = np.where(self._spoofed[..., None], self._spoof_value, vals)
+        if self._equivocal is not None:
+            lie = np.take_along_axis(
+                (self.config.attack_magnitude * self.attack_dir)[:, None], self._nbr_safe[..., None], axis=2
+            )
+            vals = vals + np.where(self._equivocal[..., None], lie, 0.0)
         return vals
+
+    def _nbr_claims(self) -> np.ndarray:
+        """Received claim radii ``(E, R, K)``."""
+        _, claims = self._arrived()
+        return np.take_along_axis(claims[:, None, :], self._nbr_safe, axis=2)
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -454,6 +644,13 @@ class ByzantineTask(SwarmTask):
                 byz[gen.choice(R, size=F, replace=False)] = True
             self.byzantine[e] = byz
             coop_ids, byz_ids = np.flatnonzero(~byz), np.flatnonzero(byz)
+            # The last sybil_ids Byzantine identities are Sybils of the others (round-robin).
+            self.sybil[e] = False
+            self.sybil_owner[e] = -1
+            if cfg.sybil_ids:
+                physical, fake = byz_ids[: -cfg.sybil_ids], byz_ids[-cfg.sybil_ids :]
+                self.sybil[e, fake] = True
+                self.sybil_owner[e, fake] = physical[np.arange(len(fake)) % len(physical)]
             self.agent_robot[e] = np.concatenate([coop_ids, byz_ids]) if cfg.byzantine_agents else coop_ids
             secret = gen.bytes(32)
             self.keyrings[e] = KeyRing(R, secret) if cfg.authenticate else None
@@ -465,8 +662,14 @@ class ByzantineTask(SwarmTask):
         self.forgeries_dropped[env_ids] = 0
         self.replays_dropped[env_ids] = 0
         self.accusations_refused[env_ids] = 0
+        for counter in self.counters.values():
+            counter[env_ids] = 0
+        self.online[env_ids] = True
+        self._equivocal = None
         self._sent_log_step[:, env_ids] = -1
         self._reset_world(env_ids)
+        self.ev_center[env_ids] = self.estimate[env_ids]
+        self.ev_radius[env_ids] = self.initial_bound()
         if not self._static_graph:
             graph = neighbourhood(self.pos, cfg.comm_radius, self.arena, "auto", None)
             self._set_links(graph.env, graph.src, graph.dst)
@@ -482,9 +685,12 @@ class ByzantineTask(SwarmTask):
             sel = env == e
             comps = cooperative_components(R, src[sel], dst[sel], self.byzantine[e])
             self.ledgers[e] = AccusationLedger(R, comps)
+            self.floods[e] = AccusationFlood(R, cfg.accusation_ttl) if self.radio else None
             self._adjacent[e] = set(zip(src[sel].tolist(), dst[sel].tolist()))
+        self._reset_link_loss(env_ids)
         self.blocked[env_ids] = False
         self._sense()
+        self._update_evidence(env_ids)
         self._exchange(env_ids)
         if 0 in env_ids:
             self.error_trace = [float(self._errors()[0][0])]
@@ -504,7 +710,10 @@ class ByzantineTask(SwarmTask):
         if cfg.byzantine_agents:
             self.lie[rows, self.agent_robot[:, C:]] = delta[:, C:] / self.scale * cfg.attack_magnitude
         self._advance_world()
+        self._advance_evidence()
         self._sense()
+        self._update_evidence(np.arange(E))
+        self._update_online()
         self._exchange(np.arange(E))
         err, per_robot = self._errors()
         coop_err = np.take_along_axis(per_robot, coop_agents, axis=1)
@@ -518,11 +727,12 @@ class ByzantineTask(SwarmTask):
         terminated = np.zeros((E, self.n_agents), dtype=bool)
         blocked_byz = (self.blocked & self.byzantine).sum(axis=1)
         blocked_coop = (self.blocked & ~self.byzantine).sum(axis=1)
-        n_acc = np.array([len(led.reach) for led in self.ledgers])
+        pairs = [self.accusation_pairs(e) for e in range(E)]
+        n_acc = np.array([len(p) for p in pairs])
         false_acc = np.array(
             [
-                sum(1 for a, b in led.reach if not (self.byzantine[e, a] or self.byzantine[e, b]))
-                for e, led in enumerate(self.ledgers)
+                sum(1 for a, b in p if not (self.byzantine[e, a] or self.byzantine[e, b]))
+                for e, p in enumerate(pairs)
             ]
         )
         agent_err = np.take_along_axis(per_robot, self.agent_robot, axis=1)
@@ -536,6 +746,10 @@ class ByzantineTask(SwarmTask):
             "forgeries_dropped": self.forgeries_dropped.copy(),
             "replays_dropped": self.replays_dropped.copy(),
             "accusations_refused": self.accusations_refused.copy(),
+            "views_over_bound": self.views_over_bound.copy(),
+            "blocked_sybil": (self.blocked & self.sybil).sum(axis=1),
+            "robots_offline": (~self.online).sum(axis=1),
+            **{name: counter.copy() for name, counter in self.counters.items()},
             "robot_error": agent_err,
             "robot_blocked": np.take_along_axis(self.blocked, self.agent_robot, axis=1),
         }
@@ -569,7 +783,7 @@ class ByzantineTask(SwarmTask):
         if cfg.byzantine_agents:
             return est + self.lie
         active = self._attack_active()[:, None, None]
-        if cfg.attack in ("bias", "sleeper", "replay", "accuse_all"):
+        if cfg.attack in ("bias", "sleeper", "replay", "accuse_all", "jam"):
             lie = est + B * self.attack_dir
         elif cfg.attack == "collude":
             lie = self.truth() + B * self.attack_dir[:, :1, :]  # every robot of a copy: one direction
@@ -579,7 +793,7 @@ class ByzantineTask(SwarmTask):
         elif cfg.attack == "random":
             low, high = self.value_range()
             lie = self.truth() + self.rng.uniform(np.arange(self.n_envs), est.shape[1:], low, high)
-        else:  # none, false_accusation, forge, accusation_flood: honest values
+        else:  # none, false_accusation, forge, accusation_flood, equivocate: honest values
             return est
         return np.where(active, lie, est)
 
@@ -587,15 +801,144 @@ class ByzantineTask(SwarmTask):
         """Broadcast, verify, check, accuse, flood, block and filter (steps 3-6 of a round)."""
         cfg = self.config
         self.sent = np.where(self.byzantine[..., None], self._byzantine_values(), self.estimate)
+        # Every robot claims what its own evidence guarantees about its honest estimate.
+        self.claim = np.linalg.norm(self.estimate - self.ev_center, axis=-1) + self.ev_radius
+        if cfg.delay:
+            rows = np.arange(self.n_envs)
+            slot = self.steps % (cfg.delay + 1)
+            self._history[slot, rows] = self.sent
+            self._claim_history[slot, rows] = self.claim
         self._spoofed = None
         self._spoof_value = None
+        self._equivocal = self._equivocation()
+        self._listen(env_ids)
         if cfg.attack == "forge":
             self._forge(env_ids)
         elif cfg.attack == "replay":
             self._replay(env_ids)
         if cfg.protocol == "dbp":
             self._accuse(env_ids)
+            if self.radio:
+                self._spread(env_ids)
         self._filter()
+
+    def _update_evidence(self, env_ids: np.ndarray) -> None:
+        """A robot that senses first-hand this round holds new evidence: its measurement,
+        within the sensing bound of the truth."""
+        fresh = np.zeros(self.n_envs, dtype=bool)
+        fresh[env_ids] = True
+        now = self.checker & fresh[:, None]
+        self.ev_center = np.where(now[..., None], self.sensed, self.ev_center)
+        self.ev_radius = np.where(now, self.sensing_bound(), self.ev_radius)
+
+    def _update_online(self) -> None:
+        """Robots drop out and rejoin (radio network only)."""
+        cfg = self.config
+        if not (cfg.dropout_rate or cfg.rejoin_rate):
+            return
+        u = self.rng.uniform(np.arange(self.n_envs), (self.n_robots,))
+        self.online = np.where(self.online, u >= cfg.dropout_rate, u < cfg.rejoin_rate)
+
+    def _reset_link_loss(self, env_ids: np.ndarray) -> None:
+        """Per-link packet loss of the copies' (static) graphs."""
+        cfg = self.config
+        if not (cfg.link_loss or cfg.distance_loss):
+            return
+        nbr_pos = np.take_along_axis(self.pos[:, None, :, :], self._nbr_safe[..., None], axis=2)
+        length = np.where(self.nbr_ok, np.linalg.norm(nbr_pos - self.pos[:, :, None, :], axis=-1), 0.0)
+        if self._link_loss is None or self._link_loss.shape != self.nbr.shape:
+            self._link_loss = np.zeros(self.nbr.shape)
+        for e in env_ids:
+            self._link_loss[e] = loss_probability(
+                cfg.link_loss, cfg.distance_loss, length[e], length[e].max()
+            )
+
+    def _draw_heard(self, e: int) -> np.ndarray:
+        """Which neighbours' packets copy ``e``'s robots receive in one exchange ``(R, K)``."""
+        heard = self.nbr_ok[e] & self.online[e][:, None] & self.online[e][self._nbr_safe[e]]
+        if self._link_loss is not None:
+            # Draws for the copy's own widest neighbour list (face parity, as in localization).
+            width = int(self.degree[e].max(initial=0))
+            u = np.ones(self.nbr.shape[1:])
+            u[:, :width] = self.rng.uniform(np.array([e]), (self.n_robots, width))[0]
+            lost = heard & (u < self._link_loss[e])
+            self.counters["lost_messages"][e] += int(lost.sum())
+            heard &= ~lost
+        return heard
+
+    def _listen(self, env_ids: np.ndarray) -> None:
+        """This round's value packets: who hears whom (``heard (E, R, K)``). With
+        ``authenticate``, Sybil identities' messages fail verification and are dropped."""
+        cfg = self.config
+        if self.heard.shape != self.nbr.shape:
+            self.heard = self.nbr_ok.copy()
+        for e in env_ids:
+            e = int(e)
+            heard = self._draw_heard(e)
+            if cfg.sybil_ids and cfg.authenticate:
+                fake = heard & self.sybil[e][self._nbr_safe[e]]
+                self.counters["sybil_dropped"][e] += int(fake.sum())
+                heard &= ~fake
+            self.heard[e] = heard
+            self.counters["value_messages"][e] += int(self.online[e].sum())
+
+    def _equivocation(self) -> np.ndarray | None:
+        """``(E, R, K)``: where a receiver gets an equivocating sender's lie instead of the value
+        it sent its checking neighbours (``"equivocate"`` only)."""
+        cfg = self.config
+        if cfg.attack != "equivocate" or cfg.byzantine_agents:
+            return None
+        lied_to = self.byzantine[np.arange(self.n_envs)[:, None, None], self._nbr_safe] & self.nbr_ok
+        lied_to &= ~self.checker[..., None] & self._attack_active()[:, None, None]
+        return lied_to if lied_to.any() else None
+
+    def _echo_pairs(self, e: int) -> list[tuple[int, int]]:
+        """DBP's echo check: robots relay, in their next packet, the values they received (one
+        signed value per sender and round). A cooperative robot that hears a common neighbour
+        relay a value of sender ``b`` other than the one ``b`` sent it holds two conflicting
+        values signed by ``b`` for one round -- proof, not suspicion -- and accuses ``b``.
+        Honest senders send one value to everyone, so only equivocating senders can be caught
+        (the check runs only on them; the outcome is the same)."""
+        if self._equivocal is None or not self.config.authenticate:
+            return []
+        pairs = []
+        nbr, heard, coop = self.nbr[e], self.heard[e], ~self.byzantine[e] & self.online[e]
+        for b in np.flatnonzero(self.byzantine[e] & self.online[e]):
+            # Receivers of b's packet, and which of b's two values each got (1 lie, 2 honest).
+            got = np.zeros(self.n_robots, dtype=np.int8)
+            rows, slots = np.nonzero((nbr == b) & heard)
+            rows_coop = coop[rows]
+            rows, slots = rows[rows_coop], slots[rows_coop]
+            got[rows] = np.where(self._equivocal[e, rows, slots], 1, 2)
+            for r in rows:
+                echoes = nbr[r][heard[r]]
+                if ((got[echoes] > 0) & (got[echoes] != got[r])).any():
+                    pairs.append((int(r), int(b)))
+        return pairs
+
+    def _spread(self, env_ids: np.ndarray) -> None:
+        """Radio network: ``flood_hops`` packet exchanges of accusations this round (the first
+        rides on the value packet; each further one is a new exchange with its own losses)."""
+        cfg = self.config
+        jam = cfg.attack == "jam" and not cfg.byzantine_agents
+        active = self._attack_active()
+        for e in env_ids:
+            e = int(e)
+            relays = self.online[e].copy()
+            if cfg.authenticate:
+                relays &= ~self.sybil[e]
+            held_back = self.byzantine[e] & bool(jam and active[e])
+            for hop in range(cfg.flood_hops):
+                heard = self.heard[e] if hop == 0 else self._draw_heard(e)
+                self.counters["accusation_messages"][e] += self.floods[e].spread(
+                    self.nbr[e], heard, relays, held_back, int(self.steps[e]), cfg.bandwidth, cfg.jam_delay
+                )
+
+    def accusation_pairs(self, e: int) -> list[tuple[int, int]]:
+        """Every verified accusation of copy ``e`` so far ``(accuser, accused)``."""
+        if self.radio:
+            return list(self.floods[e].pairs)
+        return list(self.ledgers[e].reach)
 
     def _forge(self, env_ids: np.ndarray) -> None:
         """The ``"forge"`` attack: each Byzantine robot sends a value in the name of its first
@@ -707,26 +1050,36 @@ class ByzantineTask(SwarmTask):
         if (accuser, accused) not in self._adjacent[e]:
             self.accusations_refused[e] += 1
             return False
+        if self.radio:  # it enters at its origin and travels hop by hop (see _spread)
+            self.floods[e].add(accuser, accused, origin, int(self.steps[e]))
+            return True
         ledger = self.ledgers[e]
         if not self.byzantine[e, origin]:
             comps = {int(ledger.components[origin])}
         else:
             nb = self.nbr[e, origin][self.nbr_ok[e, origin]]
             comps = {int(c) for c in ledger.components[nb] if c >= 0}
-        ledger.add(accuser, accused, comps)
+        before = set(ledger.reach.get((accuser, accused), ()))
+        if ledger.add(accuser, accused, comps):  # every member of a newly reached component relays it once
+            self.counters["accusation_messages"][e] += int(
+                np.isin(ledger.components, list(comps - before)).sum()
+            )
         return True
 
     def _accuse(self, env_ids: np.ndarray) -> None:
         """DBP's local checks, signed accusations, flooding and blocklists."""
         cfg = self.config
-        checking = self.checker & ~self.byzantine
-        bad = checking[..., None] & self.nbr_ok & (self._residuals() > cfg.check_tolerance)
+        checking = self.checker & ~self.byzantine & self.online
+        bad = checking[..., None] & self.heard & (self._check_residuals() > cfg.check_tolerance)
         accusing = cfg.attack in ("false_accusation", "accusation_flood", "accuse_all")
         accusing &= not cfg.byzantine_agents
         active = self._attack_active()
         for e in env_ids:
             e = int(e)
             pairs = [(int(r), int(self.nbr[e, r, k])) for r, k in zip(*np.nonzero(bad[e]))]
+            echo = self._echo_pairs(e)
+            self.counters["equivocations_caught"][e] += sum(p not in self._own_accused[e] for p in echo)
+            pairs += echo
             if accusing and active[e]:
                 coop = np.flatnonzero(~self.byzantine[e])
                 for b in np.flatnonzero(self.byzantine[e]):
@@ -739,6 +1092,9 @@ class ByzantineTask(SwarmTask):
             for accuser, accused in pairs:
                 if (accuser, accused) in self._own_accused[e]:
                     continue  # flooded before: signed once per episode, a repeat changes nothing
+                if cfg.authenticate and self.sybil[e, accuser]:
+                    self.counters["sybil_dropped"][e] += 1  # no key was issued to that id
+                    continue
                 if not self._flood(e, accuser, accused, origin=accuser):
                     continue
                 self._own_accused[e].add((accuser, accused))
@@ -749,17 +1105,26 @@ class ByzantineTask(SwarmTask):
         cfg = self.config
         E, R, K = self.nbr.shape
         d = self.value_dim
-        ok = self.nbr_ok.copy()
+        ok = self.heard.copy()
+        self.views_over_bound = np.zeros(E, dtype=np.int64)
         if cfg.protocol == "dbp":
             for e in range(E):
-                ledger = self.ledgers[e]
-                if ledger is None:
+                if self.ledgers[e] is None:
                     continue
-                views = ledger.views()
-                comp = np.where(ledger.components >= 0, ledger.components, views.shape[0] - 1)
-                # Robots in the largest cooperative component: the blocklist most robots hold.
-                main = np.bincount(comp[~self.byzantine[e]]).argmax() if (~self.byzantine[e]).any() else -1
-                self.blocked[e] = views[main] if main >= 0 else views[-1]
+                if self.radio:
+                    views, comp = self.floods[e].groups()
+                else:
+                    ledger = self.ledgers[e]
+                    views = ledger.views()
+                    comp = np.where(ledger.components >= 0, ledger.components, views.shape[0] - 1)
+                coop = ~self.byzantine[e]
+                # The blocklist most cooperative robots hold (in the ideal layer: the largest
+                # cooperative component's).
+                main = np.bincount(comp[coop]).argmax()
+                self.blocked[e] = views[main]
+                # Cooperative robots whose own view blocks more cooperative robots than Byzantine.
+                over = (views & coop).sum(axis=1) > (views & ~coop).sum(axis=1)
+                self.views_over_bound[e] = int(over[comp[coop]].sum())
                 blocked_view = views[comp[:, None], self._nbr_safe[e]]
                 ok[e] &= ~blocked_view & ~self._own_mask[e]
         if cfg.protocol == "wmsr":
@@ -774,7 +1139,7 @@ class ByzantineTask(SwarmTask):
             keep = np.broadcast_to(ok[..., None], (E, R, K, d))
             self.accepted = ok
         self.step_suggested = self._consensus_step(keep)
-        self.rejected_count = (self.nbr_ok & ~self.accepted).sum(axis=-1)
+        self.rejected_count = (self.heard & ~self.accepted).sum(axis=-1)
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -838,9 +1203,9 @@ class ByzantineTask(SwarmTask):
         env, src, dst = self.links
         sel = (env == e) & (src < dst)
         renderer.segments(self.pos[e, src[sel]], self.pos[e, dst[sel]], (200, 200, 210), width=1)
-        ledger = self.ledgers[e]
-        if ledger is not None and ledger.reach:
-            pairs = np.array(sorted(ledger.reach), dtype=np.int64)
+        accused = self.accusation_pairs(e) if self.ledgers[e] is not None else []
+        if accused:
+            pairs = np.array(sorted(accused), dtype=np.int64)
             renderer.segments(self.pos[e, pairs[:, 0]], self.pos[e, pairs[:, 1]], (240, 140, 30), width=2)
         radius = 0.35 * self.arena.width / np.sqrt(max(self.n_robots, 4)) / 2
         colors = np.where(self.byzantine[e][:, None], [[210, 50, 50]], [[60, 110, 200]])

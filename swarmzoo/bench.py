@@ -73,6 +73,20 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def mean_ci95(x: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of the 95% Student-t interval of the mean (``nan`` half-width for
+    fewer than two values): the interval every multi-seed table in ``benchmarks/`` reports."""
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        raise ValueError("mean_ci95 needs at least one value")
+    if x.size < 2:
+        return float(x.mean()), float("nan")
+    half = stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean()), float(half)
+
+
 def write_results_section(path: str | Path, name: str, body: str) -> None:
     """Write ``body`` between the markers ``<!-- name:begin -->`` and ``<!-- name:end -->`` of the
     markdown file ``path`` (``benchmarks/RESULTS.md``), replacing what was between them and

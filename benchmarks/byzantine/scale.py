@@ -35,13 +35,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from swarmzoo.agents.byzantine import ConsensusProtocol  # noqa: E402
-from swarmzoo.bench import cpu_model, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ENVS = ("timesync", "localization", "tracking")
@@ -70,17 +69,8 @@ def write_section(name: str, text: str, command: str) -> None:
     write_results_section(ROOT / "benchmarks" / "RESULTS.md", name, body)
 
 
-def ci95(x: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% Student-t interval of the mean."""
-    x = np.asarray(x, dtype=float)
-    if len(x) < 2:
-        return float(x.mean()), float("nan")
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return float(x.mean()), float(half)
-
-
 def fmt(x: np.ndarray, digits: int = 3) -> str:
-    mean, half = ci95(x)
+    mean, half = mean_ci95(x)
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
 
 
@@ -151,7 +141,7 @@ def scale_table(sizes: list[int], seeds: int, radio: bool, attacks: tuple[str, .
                 for proto in PROTOCOLS:
                     info = episode(env, k, STEPS, protocol=proto, attack=attack, **swarm(n), **net)
                     errs[proto] = final_error(info)
-                    curves.setdefault((env, attack, proto), []).append((n, *ci95(errs[proto])))
+                    curves.setdefault((env, attack, proto), []).append((n, *mean_ci95(errs[proto])))
                     if proto == "dbp":
                         dbp = info
                 main, anyv, total = violations(dbp)
@@ -249,7 +239,7 @@ def f_sweep(seeds: int) -> None:
             for label, kw in runs.items():
                 info = episode("timesync", seeds, 100, **base, **kw)
                 errs[label] = final_error(info)
-                curves.setdefault((rule, label), []).append((F, *ci95(errs[label])))
+                curves.setdefault((rule, label), []).append((F, *mean_ci95(errs[label])))
                 if label == "DBP":
                     dbp = info
             cells = " | ".join(fmt(errs[label]) for label in runs)

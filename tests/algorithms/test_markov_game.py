@@ -51,15 +51,14 @@ def test_the_optimum_is_all_zeros_and_the_exact_value_matches_a_rollout() -> Non
     rng = np.random.default_rng(0)
     flip = np.array([[0.9, 0.1], [0.1, 0.9]])
     T = np.kron(np.kron(flip, flip), flip)
-    returns = []
-    for _ in range(4000):
-        s, ret, disc = 5, 0.0, 1.0
-        for _ in range(120):
-            ret += disc * game.reward[s]
-            disc *= game.gamma
-            a = rng.choice(8, p=joint[s])
-            s = rng.choice(8, p=T[a])
-        returns.append(ret)
+    episodes = 4000
+    s = np.full(episodes, 5)
+    returns, disc = np.zeros(episodes), 1.0
+    for _ in range(120):  # all episodes at once: inverse-CDF sampling of action and next state
+        returns += disc * game.reward[s]
+        disc *= game.gamma
+        a = np.minimum((rng.random((episodes, 1)) > np.cumsum(joint[s], axis=1)).sum(1), 7)
+        s = np.minimum((rng.random((episodes, 1)) > np.cumsum(T[a], axis=1)).sum(1), 7)
     assert np.mean(returns) == pytest.approx(exact[5], abs=4 * np.std(returns) / np.sqrt(len(returns)) + 0.01)
 
 
@@ -79,11 +78,12 @@ def test_ne_gap_equals_the_best_of_all_deterministic_deviations(n: int, kind: st
                 if j != i:
                     others = others * f
             rows = 2 ** len(policy.parents[i])
-            for rule in itertools.product((0, 1), repeat=game.size * rows):
-                choose = torch.tensor(rule).reshape(game.size, rows)[:, policy._rows[i]] == policy._own[i]
-                deviation = others * choose
-                np.testing.assert_allclose(deviation.sum(1).numpy(), 1.0)
-                best = max(best, float(mu @ game.values(deviation)))
+            # every deterministic rule (state, parents' actions) -> own action, all at once
+            rules = torch.tensor(list(itertools.product((0, 1), repeat=game.size * rows)))
+            choose = rules.reshape(-1, game.size, rows)[:, :, policy._rows[i]] == policy._own[i]
+            deviations = others * choose  # (rules, S, A)
+            np.testing.assert_allclose(deviations.sum(-1).numpy(), 1.0)
+            best = max(best, float((game.values(deviations) @ mu).max()))
     assert policy.ne_gap() == pytest.approx(best - J, abs=1e-9)
     assert best - J > 0
 

@@ -154,24 +154,38 @@ class LQTracker:
     def act(self, pos: np.ndarray, vel: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Actions ``(E, N, 2)`` float32 or ``(E, N)`` int toward ``target (E, N, 2)``."""
         u = self.kp * pos + self.kv * vel + self.kg * target
-        v_next = vel + self.step_gain * u
-        speed = np.linalg.norm(v_next, axis=-1, keepdims=True)
-        v_next = np.where(
-            speed > self.max_speed, v_next * (self.max_speed / np.maximum(speed, 1e-12)), v_next
-        )
-        u = np.clip((v_next - vel) / self.step_gain, -1.0, 1.0)
-        # The box clip may push the next velocity out of the ball again: shorten u to the ball's
-        # edge along its own direction (u = 0 keeps the current, capped, velocity).
-        dv = self.step_gain * u
-        a, b = np.einsum("end,end->en", dv, dv), np.einsum("end,end->en", vel, dv)
-        c = np.einsum("end,end->en", vel, vel) - self.max_speed**2
-        over = a + 2 * b + c > 0
-        root = (-b + np.sqrt(np.maximum(b * b - a * c, 0.0))) / np.where(over, a, 1.0)
-        u = u * np.where(over, np.clip(root, 0.0, 1.0), 1.0)[..., None]
-        if self.continuous:
-            return u.astype(np.float32)
-        gap = u[..., None, :] - DISCRETE_DIRECTIONS  # (E, N, 5, 2)
-        return np.einsum("enad,enad->ena", gap, gap).argmin(axis=-1)
+        return feasible_action(u, vel, self.step_gain, self.max_speed, self.continuous)
+
+
+def feasible_action(
+    u: np.ndarray, vel: np.ndarray, step_gain: float, max_speed: float, continuous: bool
+) -> np.ndarray:
+    """The action closest to the command ``u (E, N, 2)`` that the robots can follow.
+
+    The next velocity ``vel + step_gain u`` is first limited to ``max_speed`` (the env would cap
+    it too, but in the direction of the overshooting velocity, so the controller asks for the
+    capped velocity itself), ``u`` is clipped to the action box, and if the box clip pushed the
+    next velocity out of the ball again, ``u`` is shortened to the ball's edge along its own
+    direction (``u = 0`` keeps the current, capped, velocity). Discrete action spaces get the
+    closest of ``DISCRETE_DIRECTIONS``.
+
+    Returns:
+        ``(E, N, 2)`` float32 if ``continuous``, else ``(E, N)`` int.
+    """
+    v_next = vel + step_gain * u
+    speed = np.linalg.norm(v_next, axis=-1, keepdims=True)
+    v_next = np.where(speed > max_speed, v_next * (max_speed / np.maximum(speed, 1e-12)), v_next)
+    u = np.clip((v_next - vel) / step_gain, -1.0, 1.0)
+    dv = step_gain * u
+    a, b = np.einsum("end,end->en", dv, dv), np.einsum("end,end->en", vel, dv)
+    c = np.einsum("end,end->en", vel, vel) - max_speed**2
+    over = a + 2 * b + c > 0
+    root = (-b + np.sqrt(np.maximum(b * b - a * c, 0.0))) / np.where(over, a, 1.0)
+    u = u * np.where(over, np.clip(root, 0.0, 1.0), 1.0)[..., None]
+    if continuous:
+        return u.astype(np.float32)
+    gap = u[..., None, :] - DISCRETE_DIRECTIONS  # (E, N, 5, 2)
+    return np.einsum("enad,enad->ena", gap, gap).argmin(axis=-1)
 
 
 # -- the reference as weighted sample points -----------------------------------------------------

@@ -38,6 +38,7 @@ SCRIPTED: dict[str, dict[str, str]] = {
     "coverage-v0": {
         "d2oc": "swarmzoo.agents.d2oc:D2OC",
         "voronoi": "swarmzoo.agents.coverage:LloydVoronoi",
+        "smc": "swarmzoo.agents.ergodic:SpectralMultiscaleCoverage",
     },
 }
 

@@ -27,6 +27,7 @@ HEURISTICS: dict[str, str] = {
     "kuramoto-v0": "swarmzoo.agents.swarming:KuramotoRule",
     "aggregation-v0": "swarmzoo.agents.swarming:LocalCentroidRule",
     "coverage-v0": "swarmzoo.agents.d2oc:D2OC",
+    "coordination-v0": "swarmzoo.agents.coordination:AllZeros",
     "byzantine-tracking-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",
     "byzantine-timesync-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",
     "byzantine-localization-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",

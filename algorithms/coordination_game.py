@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from swarmzoo.envs.coordination import coordination_reward
+
 CLIMBING = np.array([[11.0, -30.0, 0.0], [-30.0, 7.0, 6.0], [0.0, 0.0, 5.0]])
 """The climbing game (rows: agent 0's action, columns: agent 1's); optimum 11 at (0, 0)."""
 
@@ -177,10 +179,7 @@ class MarkovCoordinationGame:
         codes = np.arange(self.size)
         self.bits = (codes[:, None] >> np.arange(self.n)) & 1
         """``(2^n, n)``: agent ``i``'s bit of joint action / state code ``c`` is ``(c >> i) & 1``."""
-        ones = self.bits.sum(1)
-        zeros = self.n - ones
-        inside = np.abs(zeros - ones) <= self.margin
-        self.reward = np.where(inside, (ones > zeros).astype(float), np.where(zeros > ones, 3.0, 2.0))
+        self.reward = coordination_reward(self.bits.sum(1), self.n, self.margin)
         """``(2^n,)`` reward of each state."""
         self.start = np.full(self.size, 1.0 / self.size)
         self._flip = torch.tensor([[1 - noise, noise], [noise, 1 - noise]], dtype=torch.float64)

@@ -276,6 +276,20 @@ AGGREGATION = st.fixed_dictionaries(
 
 
 @st.composite
+def coordination_configs(draw) -> dict[str, Any]:
+    n = draw(st.integers(2, 6) | st.integers(7, 40))
+    kw = {"n_agents": n, "max_cycles": draw(CYCLES)}
+    kw.update(
+        draw(
+            st.fixed_dictionaries(
+                {}, optional={"noise": floats(0.0, 0.5), "margin": maybe(st.integers(0, n - 1))}
+            )
+        )
+    )
+    return kw
+
+
+@st.composite
 def kuramoto_configs(draw) -> dict[str, Any]:
     n = draw(ROBOTS)
     kw = draw(
@@ -435,6 +449,7 @@ def configs(env_id: str) -> st.SearchStrategy[dict[str, Any]]:
         "aggregation-v0": AGGREGATION,
         "kuramoto-v0": kuramoto_configs(),
         "coverage-v0": coverage_configs(),
+        "coordination-v0": coordination_configs(),
     }
     if env_id in table:
         return table[env_id]

@@ -23,9 +23,10 @@ the swarm becomes a single-agent MDP whose state is ``mu_t`` and whose action is
 policy ``pihat(xi | phi(mu_t))`` picks a rule, every robot samples ``u_i ~ pi_xi(. | y_i)`` and
 the env steps. Two policy gradients (``--gradient``):
 
-* ``lifted`` - PPO on the lifted MDP: ``xi`` is sampled from a Gaussian ``pihat`` and the PPO ratio
-  is ``pihat(xi | mu) / pihat_old(xi | mu)``; the robots' own sampling is part of the env.
-* ``agents`` (default) - the finite-agent policy gradient: ``xi = f(phi(mu))`` is deterministic
+* ``lifted`` - the paper's method, PPO on the lifted MDP: ``xi`` is sampled from a Gaussian
+  ``pihat`` and the PPO ratio is ``pihat(xi | mu) / pihat_old(xi | mu)``; the robots' own
+  sampling is part of the env.
+* ``agents`` (default) - our variant, not in the paper: the finite-agent policy gradient: ``xi = f(phi(mu))`` is deterministic
   and the gradient flows through the robots' log-likelihoods ``sum_i log pi_xi(u_i | y_i)``
   (per-robot PPO ratios, one shared advantage per swarm step). For a rule parameterised by
   ``xi`` it is the gradient of the same objective, estimated from ``N`` samples per step instead

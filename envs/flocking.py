@@ -37,7 +37,7 @@ by ``u * max_turn``. Out-of-range actions raise ``ValueError``; nothing is clipp
 
 | Slice                                    | Content                                                     |
 |------------------------------------------|-------------------------------------------------------------|
-| ``[0:2]``                                | own heading ``(cos, sin)`` (a compass)                        |
+| ``[0:2]``                                | own heading ``(cos, sin)`` (a compass; 0 if not ``compass``) |
 | ``[2]``                                  | neighbours sensed / ``expected_neighbours`` (see Config)      |
 | ``[3:5]``                                | mean ``(cos, sin)`` of neighbours' headings minus own heading |
 | ``[5 : 5+B]``                            | fraction of neighbours per relative-heading bin over [-pi, pi) |
@@ -47,7 +47,9 @@ A robot senses at most ``max_neighbours`` (default 32) nearest robots within ``s
 a sensor's tracking capacity, which also keeps memory linear in N when robots crowd (the Vicsek
 model has no repulsion, so clumps form). Neighbour offsets are in the robot's own frame (x ahead,
 y to the left). Everything except the compass is relative to the robot's heading, so a policy can
-be rotation-invariant. A robot with no neighbour sees zeros in ``[2 : ]``.
+be rotation-invariant; with ``compass=False`` every observation is (slice ``[0:2]`` is zero), and
+alignment can only come from the neighbours (no shortcut of all turning to one absolute heading).
+A robot with no neighbour sees zeros in ``[2 : ]``.
 
 ## Reward
 
@@ -139,6 +141,8 @@ class Config:
         n_turns: discrete turn set size (odd, >= 1).
         continuous_actions: ``Box(-1, 1, (1,))`` turns instead of ``Discrete(n_turns)``.
         heading_bins: bins of the relative-heading histogram in the observation (0 for none).
+        compass: robots observe their own absolute heading (slice ``[0:2]``); False zeroes it,
+            so observations are rotation-invariant.
         k_robots: nearest-neighbour slots in the observation.
         reward: ``"global"`` (swarm order parameter) or ``"local"`` (neighbourhood order).
         cohesion_penalty: penalty for a robot that senses no neighbour.
@@ -161,6 +165,7 @@ class Config:
     n_turns: int = 5
     continuous_actions: bool = False
     heading_bins: int = 8
+    compass: bool = True
     k_robots: int = 3
     reward: Literal["global", "local"] = "global"
     cohesion_penalty: float = 0.0
@@ -191,6 +196,7 @@ class Config:
         check_choice("reward", self.reward, ("global", "local"))
         check_choice("neighbour_method", self.neighbour_method, ("auto", "dense", "tree"))
         check_bool("continuous_actions", self.continuous_actions)
+        check_bool("compass", self.compass)
         check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
             raise ValueError(
@@ -257,11 +263,8 @@ def observe(pos: np.ndarray, heading: np.ndarray, graph: Neighbourhood, cfg: Con
     """Local observations ``(E, N, 5 + B + 3 k)`` float32 (layout in the module docstring)."""
     E, N = heading.shape
     count, mean_rel, hist = relative_angle_summary(graph, heading, cfg.heading_bins)
-    parts = [
-        np.cos(heading)[..., None],
-        np.sin(heading)[..., None],
-        (count / cfg.expected_neighbours)[..., None],
-    ]
+    own = np.stack([np.cos(heading), np.sin(heading)], axis=-1) if cfg.compass else np.zeros((E, N, 2))
+    parts = [own, (count / cfg.expected_neighbours)[..., None]]
     parts += [mean_rel, hist]
     if cfg.k_robots:
         delta, mask = nearest_slots(

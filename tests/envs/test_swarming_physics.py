@@ -293,3 +293,23 @@ def test_seeded_heuristic_evaluations_are_reproducible():
         for _ in range(2)
     ]
     assert runs[0] == runs[1]
+
+
+def test_flocking_without_compass_is_rotation_invariant():
+    """compass=False: the observation does not change when every heading turns by the same angle
+    (with the compass it does); the rest of the layout is the compass run's."""
+
+    def observations(compass: bool, turn: float) -> np.ndarray:
+        venv = swarmzoo.make_vec("flocking-v0", 2, n_agents=30, k_robots=0, compass=compass)
+        venv.reset(seed=3)
+        task = venv.task
+        task.heading = (task.heading + turn + np.pi) % (2 * np.pi) - np.pi
+        task._obs = None  # headings changed behind the task's back: observe again
+        return task.observe()
+
+    base, turned = observations(False, 0.0), observations(False, 1.3)
+    np.testing.assert_allclose(base, turned, atol=1e-5)
+    assert (base[..., :2] == 0).all()
+    with_compass = observations(True, 0.0)
+    np.testing.assert_allclose(with_compass[..., 2:], base[..., 2:], atol=1e-6)
+    assert not np.allclose(with_compass, observations(True, 1.3), atol=1e-3)

@@ -250,6 +250,7 @@ MPE_SPREAD = st.fixed_dictionaries(
 FLOCKING = st.fixed_dictionaries(
     {"n_agents": ROBOTS, "max_cycles": CYCLES},
     optional={
+        "compass": st.booleans(),
         **SENSING,
         "boundary": st.sampled_from(["torus", "walls"]),
         "speed": floats(0.001, 0.15),

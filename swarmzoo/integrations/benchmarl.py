@@ -213,6 +213,7 @@ class SwarmzooTask(Task):
     BYZANTINE_LOCALIZATION_V0 = None
     BYZANTINE_TIMESYNC_V0 = None
     BYZANTINE_TRACKING_V0 = None
+    COORDINATION_V0 = None
     COVERAGE_V0 = None
     FLOCKING_V0 = None
     KURAMOTO_V0 = None

@@ -26,12 +26,13 @@ the env steps. Two policy gradients (``--gradient``):
 * ``lifted`` - the paper's method, PPO on the lifted MDP: ``xi`` is sampled from a Gaussian
   ``pihat`` and the PPO ratio is ``pihat(xi | mu) / pihat_old(xi | mu)``; the robots' own
   sampling is part of the env.
-* ``agents`` (default) - our variant, not in the paper: the finite-agent policy gradient: ``xi = f(phi(mu))`` is deterministic
-  and the gradient flows through the robots' log-likelihoods ``sum_i log pi_xi(u_i | y_i)``
-  (per-robot PPO ratios, one shared advantage per swarm step). For a rule parameterised by
-  ``xi`` it is the gradient of the same objective, estimated from ``N`` samples per step instead
-  of one, so it needs far fewer env steps (measured by ``benchmarks/mean_field_scaling.py``,
-  section ``mean_field_gradients`` of ``benchmarks/RESULTS.md``).
+* ``agents`` (default) - our variant, not in the paper: the finite-agent policy gradient:
+  ``xi = f(phi(mu))`` is deterministic and the gradient flows through the robots' log-likelihoods
+  ``sum_i log pi_xi(u_i | y_i)`` (per-robot PPO ratios, one shared advantage per swarm step).
+  For a rule parameterised by ``xi`` it is the gradient of the same objective, estimated from
+  ``N`` samples per step instead of one, so it needs far fewer env steps (measured by
+  ``benchmarks/mean_field_scaling.py``, section ``mean_field_gradients`` of
+  ``benchmarks/RESULTS.md``).
 
 The critic is ``V(phi(mu_t))`` on the lifted state, with GAE and bootstrapping on truncation.
 

@@ -28,6 +28,7 @@ HEURISTICS: dict[str, str] = {
     "aggregation-v0": "swarmzoo.agents.swarming:LocalCentroidRule",
     "coverage-v0": "swarmzoo.agents.d2oc:D2OC",
     "coordination-v0": "swarmzoo.agents.coordination:AllZeros",
+    "aloha-v0": "swarmzoo.agents.aloha:SlottedAloha",
     "byzantine-tracking-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",
     "byzantine-timesync-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",
     "byzantine-localization-v0": "swarmzoo.agents.byzantine:ConsensusProtocol",
@@ -40,6 +41,10 @@ SCRIPTED: dict[str, dict[str, str]] = {
         "d2oc": "swarmzoo.agents.d2oc:D2OC",
         "voronoi": "swarmzoo.agents.coverage:LloydVoronoi",
         "smc": "swarmzoo.agents.ergodic:SpectralMultiscaleCoverage",
+    },
+    "aloha-v0": {
+        "aloha": "swarmzoo.agents.aloha:SlottedAloha",
+        "scheduler": "swarmzoo.agents.aloha:CentralScheduler",
     },
 }
 

@@ -5,6 +5,7 @@ Importing this package registers every env (see :mod:`swarmzoo.registry`).
 
 from swarmzoo.envs import (
     aggregation,
+    aloha,
     byzantine_localization,
     byzantine_timesync,
     byzantine_tracking,
@@ -17,6 +18,7 @@ from swarmzoo.envs import (
 
 __all__ = [
     "aggregation",
+    "aloha",
     "byzantine_localization",
     "byzantine_timesync",
     "byzantine_tracking",

@@ -210,6 +210,7 @@ class SwarmzooTask(Task):
     """BenchMARL's enum of the swarmzoo tasks; ``SwarmzooTask.NAVIGATION_V0.get_task(config)``."""
 
     AGGREGATION_V0 = None
+    ALOHA_V0 = None
     BYZANTINE_LOCALIZATION_V0 = None
     BYZANTINE_TIMESYNC_V0 = None
     BYZANTINE_TRACKING_V0 = None

@@ -277,6 +277,20 @@ AGGREGATION = st.fixed_dictionaries(
 
 
 @st.composite
+def aloha_configs(draw) -> dict[str, Any]:
+    n = draw(st.integers(2, 8) | st.integers(9, 60))
+    kw = {"n_agents": n, "n_channels": draw(st.integers(1, min(n, 6))), "max_cycles": draw(CYCLES)}
+    kw.update(
+        draw(
+            st.fixed_dictionaries(
+                {}, optional={"arrival": floats(0.0, 1.0), "buffer": st.integers(1, 5)}
+            )
+        )
+    )
+    return kw
+
+
+@st.composite
 def coordination_configs(draw) -> dict[str, Any]:
     n = draw(st.integers(2, 6) | st.integers(7, 40))
     kw = {"n_agents": n, "max_cycles": draw(CYCLES)}
@@ -451,6 +465,7 @@ def configs(env_id: str) -> st.SearchStrategy[dict[str, Any]]:
         "kuramoto-v0": kuramoto_configs(),
         "coverage-v0": coverage_configs(),
         "coordination-v0": coordination_configs(),
+        "aloha-v0": aloha_configs(),
     }
     if env_id in table:
         return table[env_id]

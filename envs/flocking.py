@@ -27,6 +27,12 @@ heading::
 positions wrap; with walls a robot that crosses one is mirrored back and its heading reflected.
 Headings stay in ``[-pi, pi)`` and every robot's speed is exactly ``speed``.
 
+At reset positions are uniform in the arena and headings uniform on the circle
+(``initial_headings="uniform"``); ``"aligned"`` starts every robot of a copy on one heading,
+``"opposed"`` half of them on one heading and half on the opposite one (order 0 for even N, locally
+ordered), drawn per copy: other initial distributions, for testing policies (such as mean-field
+schedules, computed from the uniform start) off the distribution they were made for.
+
 ## Actions
 
 Discrete: ``a`` in ``0 .. n_turns - 1`` turns by ``linspace(-max_turn, max_turn, n_turns)[a]``
@@ -119,6 +125,7 @@ from swarmzoo.envs.core.task import (
 from swarmzoo.registry import register
 
 BOUNDARIES = ("torus", "walls")
+INITIAL_HEADINGS = ("uniform", "aligned", "opposed")
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,8 @@ class Config:
         heading_bins: bins of the relative-heading histogram in the observation (0 for none).
         compass: robots observe their own absolute heading (slice ``[0:2]``); False zeroes it,
             so observations are rotation-invariant.
+        initial_headings: ``"uniform"``, ``"aligned"`` (one heading per copy) or ``"opposed"``
+            (robots ``0 .. N/2 - 1`` on one heading, the rest on the opposite one).
         k_robots: nearest-neighbour slots in the observation.
         reward: ``"global"`` (swarm order parameter) or ``"local"`` (neighbourhood order).
         cohesion_penalty: penalty for a robot that senses no neighbour.
@@ -166,6 +175,7 @@ class Config:
     continuous_actions: bool = False
     heading_bins: int = 8
     compass: bool = True
+    initial_headings: Literal["uniform", "aligned", "opposed"] = "uniform"
     k_robots: int = 3
     reward: Literal["global", "local"] = "global"
     cohesion_penalty: float = 0.0
@@ -197,6 +207,7 @@ class Config:
         check_choice("neighbour_method", self.neighbour_method, ("auto", "dense", "tree"))
         check_bool("continuous_actions", self.continuous_actions)
         check_bool("compass", self.compass)
+        check_choice("initial_headings", self.initial_headings, INITIAL_HEADINGS)
         check_sensing(self.sensing_radius, self.robot_radius, self.k_robots, self.max_neighbours)
         if self.boundary == "walls" and self.speed >= min(self.arena.width, self.arena.height) / 2:
             raise ValueError(
@@ -320,7 +331,12 @@ class Flocking(SwarmTask):
     def _reset(self, env_ids: np.ndarray) -> None:
         half = self.arena.half
         self.pos[env_ids] = self.rng.uniform(env_ids, (self.n_agents, 2), -half, half)
-        self.heading[env_ids] = wrap_angle(self.rng.uniform(env_ids, (self.n_agents,), -np.pi, np.pi))
+        heading = self.rng.uniform(env_ids, (self.n_agents,), -np.pi, np.pi)
+        if self.config.initial_headings != "uniform":  # the first robot's draw for the whole copy
+            heading = np.repeat(heading[:, :1], self.n_agents, axis=1)
+            if self.config.initial_headings == "opposed":
+                heading[:, self.n_agents // 2 :] += np.pi
+        self.heading[env_ids] = wrap_angle(heading)
         self._sense()
         if 0 in env_ids:
             self.order_trace = [float(order_parameter(self.heading[:1])[0])]

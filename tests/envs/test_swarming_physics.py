@@ -313,3 +313,24 @@ def test_flocking_without_compass_is_rotation_invariant():
     with_compass = observations(True, 0.0)
     np.testing.assert_allclose(with_compass[..., 2:], base[..., 2:], atol=1e-6)
     assert not np.allclose(with_compass, observations(True, 1.3), atol=1e-3)
+
+
+def test_flocking_initial_headings():
+    """uniform: spread (order near 0 for a large swarm); aligned: one heading per copy (order 1),
+    different across copies; opposed: two antiparallel halves (order 0 for even N); positions
+    drawn as in the uniform start; a bad name is refused."""
+    def start(kind: str, n: int = 200):
+        venv = swarmzoo.make_vec("flocking-v0", 3, n_agents=n, initial_headings=kind)
+        venv.reset(seed=4)
+        return venv.task
+
+    uniform, aligned, opposed = start("uniform"), start("aligned"), start("opposed")
+    assert order_parameter(uniform.heading).max() < 0.25
+    np.testing.assert_allclose(order_parameter(aligned.heading), 1.0)
+    assert np.ptp(aligned.heading[:, 0]) > 1e-3  # each copy draws its own heading
+    np.testing.assert_allclose(order_parameter(opposed.heading), 0.0, atol=1e-9)
+    gap = np.angle(np.exp(1j * (opposed.heading[:, 150] - opposed.heading[:, 0])))
+    np.testing.assert_allclose(np.abs(gap), np.pi)
+    np.testing.assert_array_equal(aligned.pos, uniform.pos)
+    with pytest.raises(ValueError, match="initial_headings"):
+        swarmzoo.make("flocking-v0", initial_headings="random")

@@ -251,6 +251,7 @@ FLOCKING = st.fixed_dictionaries(
     {"n_agents": ROBOTS, "max_cycles": CYCLES},
     optional={
         "compass": st.booleans(),
+        "initial_headings": st.sampled_from(("uniform", "aligned", "opposed")),
         **SENSING,
         "boundary": st.sampled_from(["torus", "walls"]),
         "speed": floats(0.001, 0.15),

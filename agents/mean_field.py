@@ -209,6 +209,29 @@ class MeanFieldPolicy:
         return self.act_with_rules(obs, self.rules_at(clock))
 
     @torch.no_grad()
+    def act_at_clocks(self, obs: np.ndarray, clocks: np.ndarray) -> np.ndarray:
+        """Actions ``(E, N[, A])`` when each robot reads its own clock ``clocks (E, N)`` (robots
+        whose clocks drifted apart: robot ``(e, i)`` applies ``schedule[clocks[e, i]]``). With
+        every clock equal to the episode's step it is :meth:`act`.
+
+        Raises:
+            ValueError: ``clocks`` not of shape ``(E, N)`` or negative.
+        """
+        obs = np.asarray(obs)
+        clocks = np.asarray(clocks, dtype=np.int64)
+        if clocks.shape != obs.shape[:2]:
+            raise ValueError(f"clocks must have shape {obs.shape[:2]} (E, N), got {clocks.shape}")
+        out = None
+        for t in np.unique(clocks):
+            xi = self.rules_at(np.full(obs.shape[0], t))
+            actions = self.act_with_rules(obs, xi)
+            if out is None:
+                out = np.array(actions, copy=True)
+            mine = clocks == t
+            out[mine] = actions[mine]
+        return out
+
+    @torch.no_grad()
     def act_with_rules(self, obs: np.ndarray, xi: torch.Tensor) -> np.ndarray:
         """Actions ``(E, N[, A])`` of robots applying the rules ``xi (E, M, P)`` (copy ``e``'s
         robots apply ``xi[e]``) to their own observations."""

@@ -189,6 +189,26 @@ def test_a_robots_action_depends_only_on_its_observation_and_the_clock() -> None
     assert actions.shape == (1, 20) and actions.dtype == np.int64
 
 
+def test_robots_with_their_own_clocks_apply_their_own_rules() -> None:
+    spec = _rule()
+    rng = np.random.default_rng(3)
+    schedule = torch.as_tensor(rng.normal(size=(6, spec.n_centres, spec.param_dim)), dtype=torch.float32)
+    policy = MeanFieldPolicy(DecisionRule(spec), schedule)
+    obs = rng.normal(size=(3, 30, 6)).astype(np.float32)
+    steps = np.array([0, 2, 5])
+    synced = np.repeat(steps[:, None], 30, axis=1)
+    np.testing.assert_array_equal(policy.act_at_clocks(obs, synced), policy.act(obs, SimpleNamespace(steps=steps)))
+    clocks = rng.integers(0, 8, size=(3, 30))  # past the schedule the last rule holds
+    got = policy.act_at_clocks(obs, clocks)
+    for e, i in itertools.product(range(3), range(30)):
+        alone = policy.act(obs[e : e + 1, i : i + 1], SimpleNamespace(steps=np.array([clocks[e, i]])))
+        assert got[e, i] == alone[0, 0]
+    with pytest.raises(ValueError, match="clocks must have shape"):
+        policy.act_at_clocks(obs, clocks[:, :5])
+    with pytest.raises(ValueError, match="clock must be >= 0"):
+        policy.act_at_clocks(obs, -synced - 1)
+
+
 def test_in_the_env_moving_unseen_robots_does_not_change_a_robots_action(tmp_path) -> None:
     """Flocking: robots outside robot 0's sensing radius are moved and turned; robot 0's
     observation, hence its action distribution, is unchanged."""

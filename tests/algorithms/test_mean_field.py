@@ -197,7 +197,9 @@ def test_robots_with_their_own_clocks_apply_their_own_rules() -> None:
     obs = rng.normal(size=(3, 30, 6)).astype(np.float32)
     steps = np.array([0, 2, 5])
     synced = np.repeat(steps[:, None], 30, axis=1)
-    np.testing.assert_array_equal(policy.act_at_clocks(obs, synced), policy.act(obs, SimpleNamespace(steps=steps)))
+    np.testing.assert_array_equal(
+        policy.act_at_clocks(obs, synced), policy.act(obs, SimpleNamespace(steps=steps))
+    )
     clocks = rng.integers(0, 8, size=(3, 30))  # past the schedule the last rule holds
     got = policy.act_at_clocks(obs, clocks)
     for e, i in itertools.product(range(3), range(30)):

@@ -39,6 +39,8 @@ class ActorSpec:
         action_high: upper bounds of a continuous action (empty for discrete).
         hidden: hidden layer sizes.
         n_agent_ids: size of the agent-id one-hot appended to observations (0: none).
+        recurrent: hidden size of a GRU between the MLP and the action head (0: feed-forward;
+            see :class:`RecurrentActor`).
     """
 
     obs_dim: int
@@ -48,6 +50,7 @@ class ActorSpec:
     action_high: tuple[float, ...] = ()
     hidden: tuple[int, ...] = (64, 64)
     n_agent_ids: int = 0
+    recurrent: int = 0
 
     @classmethod
     def from_spaces(
@@ -56,7 +59,12 @@ class ActorSpec:
         action_space: spaces.Space,
         hidden: tuple[int, ...] = (64, 64),
         n_agent_ids: int = 0,
+        recurrent: int = 0,
     ) -> ActorSpec:
+        if recurrent < 0:
+            raise ValueError(f"recurrent (the GRU size) must be >= 0, got {recurrent}")
+        if recurrent and not hidden:
+            raise ValueError("a recurrent actor needs at least one hidden layer before its GRU")
         if len(observation_space.shape) != 1:
             raise ValueError(f"observations must be flat vectors, got shape {observation_space.shape}")
         if isinstance(action_space, spaces.Discrete):
@@ -66,6 +74,7 @@ class ActorSpec:
                 int(action_space.n),
                 hidden=tuple(hidden),
                 n_agent_ids=n_agent_ids,
+                recurrent=recurrent,
             )
         if isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
             return cls(
@@ -76,6 +85,7 @@ class ActorSpec:
                 tuple(float(x) for x in action_space.high),
                 tuple(hidden),
                 n_agent_ids,
+                recurrent,
             )
         raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
 
@@ -121,6 +131,19 @@ class ActionHead:
             return torch.multinomial(flat, 1, generator=generator).reshape(dist.probs.shape[:-1])
         return dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=generator)
 
+    def _init_continuous(self, spec: ActorSpec) -> None:
+        """The state-independent log-std and the action box (continuous actions only)."""
+        if spec.action_kind == "continuous":
+            self.log_std = nn.Parameter(torch.full((spec.action_dim,), -0.5))
+            self.register_buffer("low", torch.tensor(spec.action_low, dtype=torch.float32))
+            self.register_buffer("high", torch.tensor(spec.action_high, dtype=torch.float32))
+
+    def _distribution_of(self, out: torch.Tensor) -> torch.distributions.Distribution:
+        """Categorical logits, or Gaussian means with the learned log-std."""
+        if self.spec.action_kind == "discrete":
+            return Categorical(logits=out)
+        return Normal(out, self.log_std.exp().expand_as(out))
+
     def to_env(self, action: torch.Tensor) -> np.ndarray:
         """Actions as the env takes them: int64 indices, or floats clipped to the action box."""
         if self.spec.action_kind == "discrete":
@@ -135,20 +158,79 @@ class Actor(ActionHead, nn.Module):
     itself refuses out-of-range actions), while log-probabilities use the unclipped sample.
     """
 
+    recurrent = False
+
     def __init__(self, spec: ActorSpec) -> None:
         super().__init__()
         self.spec = spec
         self.body = mlp(spec.obs_dim + spec.n_agent_ids, spec.hidden, spec.action_dim, 0.01)
-        if spec.action_kind == "continuous":
-            self.log_std = nn.Parameter(torch.full((spec.action_dim,), -0.5))
-            self.register_buffer("low", torch.tensor(spec.action_low, dtype=torch.float32))
-            self.register_buffer("high", torch.tensor(spec.action_high, dtype=torch.float32))
+        self._init_continuous(spec)
 
     def distribution(self, obs: torch.Tensor) -> torch.distributions.Distribution:
-        out = self.body(obs)
-        if self.spec.action_kind == "discrete":
-            return Categorical(logits=out)
-        return Normal(out, self.log_std.exp().expand_as(out))
+        return self._distribution_of(self.body(obs))
+
+
+class RecurrentActor(ActionHead, nn.Module):
+    """Shared actor with memory: ``MLP(hidden) -> GRUCell(recurrent) -> action head``, one hidden
+    state per robot, zeroed where an episode starts. For partially observed tasks (the MAPPO
+    paper's recurrent policies); ``ActorSpec.recurrent`` sets the GRU size.
+
+    :meth:`step` advances one step (rollouts, execution); :meth:`unroll` recomputes a stored
+    rollout's distributions from its first hidden state and its episode starts (the PPO update,
+    so gradients flow through time within the rollout).
+    """
+
+    recurrent = True
+
+    def __init__(self, spec: ActorSpec) -> None:
+        super().__init__()
+        if spec.recurrent < 1 or not spec.hidden:
+            raise ValueError("RecurrentActor needs spec.recurrent >= 1 and at least one hidden layer")
+        self.spec = spec
+        *inner, last = spec.hidden
+        self.encoder = nn.Sequential(
+            mlp(spec.obs_dim + spec.n_agent_ids, tuple(inner), last, np.sqrt(2)), nn.Tanh()
+        )
+        self.gru = nn.GRUCell(last, spec.recurrent)
+        self.head = nn.Linear(spec.recurrent, spec.action_dim)
+        nn.init.orthogonal_(self.head.weight, 0.01)
+        nn.init.zeros_(self.head.bias)
+        self._init_continuous(spec)
+
+    def initial_state(self, batch: int) -> torch.Tensor:
+        """Zero hidden states ``(batch, recurrent)``."""
+        return torch.zeros(batch, self.spec.recurrent)
+
+    def step(
+        self, obs: torch.Tensor, h: torch.Tensor, start: torch.Tensor | None = None
+    ) -> tuple[torch.distributions.Distribution, torch.Tensor]:
+        """``obs (B, D)``, ``h (B, H)``; ``start (B,)`` 1 where an episode starts at this step
+        (its hidden state is zeroed first). Returns the distribution and the new hidden state."""
+        if start is not None:
+            h = h * (1.0 - start.to(h.dtype))[:, None]
+        h = self.gru(self.encoder(obs), h)
+        return self._distribution_of(self.head(h)), h
+
+    def unroll(
+        self, obs: torch.Tensor, h0: torch.Tensor, starts: torch.Tensor
+    ) -> torch.distributions.Distribution:
+        """Distributions ``(T, B)`` of a stored sequence ``obs (T, B, D)`` from ``h0 (B, H)``,
+        with ``starts (T, B)`` as in :meth:`step`."""
+        h, outs = h0, []
+        x = self.encoder(obs)
+        keep = 1.0 - starts.to(h0.dtype)
+        for t in range(obs.shape[0]):
+            h = self.gru(x[t], h * keep[t, :, None])
+            outs.append(h)
+        return self._distribution_of(self.head(torch.stack(outs)))
+
+    def distribution(self, obs: torch.Tensor) -> torch.distributions.Distribution:
+        raise TypeError("a recurrent actor has no memoryless distribution: use step() or unroll()")
+
+
+def make_actor(spec: ActorSpec) -> Actor | RecurrentActor:
+    """The actor a spec describes: :class:`RecurrentActor` if ``spec.recurrent``, else :class:`Actor`."""
+    return RecurrentActor(spec) if spec.recurrent else Actor(spec)
 
 
 class Critic(nn.Module):
@@ -176,16 +258,23 @@ def with_agent_ids(obs: torch.Tensor, n_ids: int) -> torch.Tensor:
 class ActorPolicy:
     """A trained actor as a swarmzoo policy: ``act(obs (E, N, D), task) -> actions``.
 
-    It reads only the observations (decentralised execution).
+    It reads only the observations (decentralised execution). A recurrent actor keeps one hidden
+    state per robot between calls and zeroes a copy's where ``task.steps`` is 0 (the first step
+    of an episode), so it needs the task (any object with a ``steps`` array).
     """
 
     def __init__(
-        self, actor: Actor, deterministic: bool = True, obs_norm: Any = None, seed: int | None = None
+        self,
+        actor: Actor | RecurrentActor,
+        deterministic: bool = True,
+        obs_norm: Any = None,
+        seed: int | None = None,
     ) -> None:
         self.actor = actor.eval()
         self.deterministic = deterministic
         self.obs_norm = obs_norm
         self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        self.hidden: torch.Tensor | None = None
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
@@ -197,9 +286,29 @@ class ActorPolicy:
         if self.obs_norm is not None:
             x = self.obs_norm.normalize(x)
         x = with_agent_ids(x, self.actor.spec.n_agent_ids)
-        dist = self.actor.distribution(x)
+        if self.actor.recurrent:
+            dist = self._recurrent_step(x, task)
+        else:
+            dist = self.actor.distribution(x)
         action = self.actor.mode(dist) if self.deterministic else self.actor.sample(dist, self.generator)
         return self.actor.to_env(action)
+
+    def _recurrent_step(self, x: torch.Tensor, task: Any) -> torch.distributions.Distribution:
+        steps = getattr(task, "steps", None)
+        if steps is None:
+            raise ValueError(
+                "a recurrent policy needs the task (its `steps` tell where episodes start): "
+                "call act(obs, task)"
+            )
+        E, N = x.shape[:2]
+        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)), dtype=torch.float32)
+        if self.hidden is None or self.hidden.shape[0] != E * N:
+            self.hidden = self.actor.initial_state(E * N)
+            start = torch.ones(E)
+        dist, self.hidden = self.actor.step(x.reshape(E * N, -1), self.hidden, start.repeat_interleave(N))
+        return self.actor._distribution_of(
+            (dist.logits if self.actor.spec.action_kind == "discrete" else dist.mean).reshape(E, N, -1)
+        )
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
@@ -312,7 +421,7 @@ def _unpickler_reason(err: BaseException) -> str:
 
 def save_policy(
     path: str | Path,
-    actor: Actor,
+    actor: Actor | RecurrentActor,
     env_id: str,
     env_kwargs: dict[str, Any],
     obs_norm: Any = None,
@@ -360,7 +469,7 @@ def load_policy(
     spec_dict = dict(data["actor_spec"])
     for key in ("action_low", "action_high", "hidden"):
         spec_dict[key] = tuple(spec_dict[key])
-    actor = Actor(ActorSpec(**spec_dict))
+    actor = make_actor(ActorSpec(**spec_dict))
     actor.load_state_dict(data["actor"])
     obs_norm = None
     if data.get("obs_norm") is not None:

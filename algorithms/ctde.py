@@ -13,6 +13,11 @@ What differs from single-agent PPO:
   state). IPPO (``critic="local"``): ``V(o_i)``.
 * **Samples are robot-steps.** A rollout of T steps over E env copies of N robots gives
   ``T x E x N`` samples; minibatches are drawn over all of them.
+* **Recurrent actor** (``--recurrent H``, as the MAPPO paper's recurrent policies): a GRU of size
+  H after the MLP, one hidden state per robot, zeroed at episode starts. Minibatches are then
+  drawn over robots' whole rollout sequences (``E x N`` of them, T steps each), and the update
+  re-runs the GRU over each sequence from the hidden state the rollout started with
+  (backpropagation through the T steps); the critic stays feed-forward.
 
 Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradient steps)::
 
@@ -40,11 +45,11 @@ from torch import nn
 
 from swarmzoo.agents.networks import (
     POLICY_FORMAT,
-    Actor,
     ActorPolicy,
     ActorSpec,
     Critic,
     atomic_torch_save,
+    make_actor,
     safe_load,
     save_policy,
     with_agent_ids,
@@ -119,6 +124,9 @@ class Args:
     """Hidden layer sizes of actor and critic."""
     agent_ids: bool = False
     """Append a one-hot robot id to the actor's input (ties the policy to one swarm size)."""
+    recurrent: int = 0
+    """GRU hidden size of the actor (0: the feed-forward MLP actor). Minibatches are then whole
+    robot sequences, so --minibatches must not exceed num_envs x N."""
     value_norm: bool = True
     """Normalise value targets (MAPPO's ValueNorm)."""
     obs_norm: bool = False
@@ -153,6 +161,8 @@ class Args:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.recurrent < 0:
+            raise ValueError(f"recurrent must be >= 0 (0: no GRU), got {self.recurrent}")
         if self.critic not in ("central", "local"):
             raise ValueError(f"critic must be 'central' (MAPPO) or 'local' (IPPO), got {self.critic!r}")
         for name in ("lr", "clip_coef"):
@@ -170,6 +180,7 @@ STRUCTURAL = (
     "critic",
     "hidden",
     "agent_ids",
+    "recurrent",
     "value_norm",
     "obs_norm",
     "num_envs",
@@ -182,7 +193,7 @@ class CTDEModel(nn.Module):
 
     def __init__(self, spec: ActorSpec, critic_in: int, args: Args) -> None:
         super().__init__()
-        self.actor = Actor(spec)
+        self.actor = make_actor(spec)
         self.critic = Critic(critic_in, tuple(args.hidden))
         self.value_norm = ValueNorm(()) if args.value_norm else None
         self.obs_norm = RunningMeanStd((spec.obs_dim,)) if args.obs_norm else None
@@ -205,6 +216,55 @@ class CTDEModel(nn.Module):
         """Values in return units (denormalised)."""
         v = self.critic(critic_in)
         return self.value_norm.denormalize(v) if self.value_norm is not None else v
+
+
+def flat_terms(
+    model: CTDEModel, batch: dict[str, torch.Tensor], idx: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """A minibatch of robot-steps ``idx``: new and old log-probabilities, advantages, entropy,
+    values, value targets and old values."""
+    x = batch["obs"][idx]
+    if model.obs_norm is not None:
+        x = model.obs_norm.normalize(x)
+    n_ids = model.actor.spec.n_agent_ids
+    if n_ids:
+        x = torch.cat([x, nn.functional.one_hot(batch["ids"][idx], n_ids).float()], dim=-1)
+    dist = model.actor.distribution(x)
+    return (
+        model.actor.log_prob(dist, batch["act"][idx]),
+        batch["logp"][idx],
+        batch["adv"][idx],
+        model.actor.entropy(dist).mean(),
+        model.critic(batch["cin"][idx]),
+        batch["target"][idx],
+        batch["val_old"][idx],
+    )
+
+
+def sequence_terms(
+    model: CTDEModel, sequences: dict[str, torch.Tensor], h0: torch.Tensor, idx: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """:func:`flat_terms` for a recurrent actor: ``idx`` picks robot sequences (``sequences``
+    hold ``(T, E * N, ...)`` rollout buffers, sequence ``e * N + n`` is robot ``n`` of copy
+    ``e``); the GRU re-runs over each from its first hidden state ``h0 (E * N, H)``, and only
+    the active robot-steps enter the terms."""
+    seq = {name: buf[:, idx] for name, buf in sequences.items()}
+    x = seq["obs"] if model.obs_norm is None else model.obs_norm.normalize(seq["obs"])
+    n_ids = model.actor.spec.n_agent_ids
+    if n_ids:
+        ids = nn.functional.one_hot(idx % n_ids, n_ids).float().expand(x.shape[0], -1, -1)
+        x = torch.cat([x, ids], dim=-1)
+    dist = model.actor.unroll(x, h0[idx], seq["start"])
+    m = seq["active"]
+    return (
+        model.actor.log_prob(dist, seq["act"])[m],
+        seq["logp"][m],
+        seq["adv"][m],
+        model.actor.entropy(dist)[m].mean(),
+        model.critic(seq["cin"][m]),
+        seq["target"][m],
+        seq["val_old"][m],
+    )
 
 
 def _checkpoint(
@@ -251,7 +311,14 @@ def train(args: Args) -> TrainResult:
         venv.single_action_space,
         tuple(args.hidden),
         N if args.agent_ids else 0,
+        args.recurrent,
     )
+    recurrent = bool(args.recurrent)
+    if recurrent and args.minibatches > E * N:
+        raise ValueError(
+            f"minibatches={args.minibatches} exceeds the num_envs x N = {E * N} robot sequences a "
+            "recurrent actor's minibatches are drawn from"
+        )
     obs_dim = spec.obs_dim
     central = args.critic == "central"
     state_dim = int(np.prod(venv.state_space.shape)) if central else 0
@@ -275,7 +342,8 @@ def train(args: Args) -> TrainResult:
 
     def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
-        ``obs (E, N, D)``, ``state (E, S)`` and the active mask."""
+        ``obs (E, N, D)``, ``state (E, S)`` and the active mask. (A recurrent actor's hidden
+        states restart with them: ``start`` is set for every robot.)"""
         obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
         state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
         return torch.as_tensor(obs_np, dtype=torch.float32), state, torch.ones(E, N)
@@ -287,6 +355,11 @@ def train(args: Args) -> TrainResult:
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
     )
+    # recurrent actor: hidden states (E * N, H), episode starts per step, the rollout's first state
+    hidden = model.actor.initial_state(E * N) if recurrent else None
+    start = torch.ones(E, N)
+    buf_start = torch.zeros(T, E, N)
+    buf_h0 = hidden
 
     log = UpdateLog(
         logger,
@@ -312,6 +385,9 @@ def train(args: Args) -> TrainResult:
     for update in range(start_update, n_updates):
         if update == start_update or update % args.checkpoint_every == 0:
             obs, state, active = fresh_episodes(update)
+            start = torch.ones(E, N)
+        if recurrent:
+            buf_h0 = hidden.clone()
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
         episode_returns: list[float] = []
@@ -320,11 +396,19 @@ def train(args: Args) -> TrainResult:
             with torch.no_grad():
                 if model.obs_norm is not None:
                     model.obs_norm.update(obs.reshape(-1, obs_dim))
-                dist = model.actor.distribution(model.actor_input(obs))
-                action = dist.sample()
+                if recurrent:
+                    x = model.actor_input(obs).reshape(E * N, -1)
+                    dist, hidden = model.actor.step(x, hidden, start.reshape(-1))
+                    flat_action = dist.sample()
+                    action = flat_action.reshape(E, N, *act_shape)
+                    buf_logp[t] = model.actor.log_prob(dist, flat_action).reshape(E, N)
+                    buf_start[t] = start
+                else:
+                    dist = model.actor.distribution(model.actor_input(obs))
+                    action = dist.sample()
+                    buf_logp[t] = model.actor.log_prob(dist, action)
                 cin = model.critic_input(obs, state)
                 buf_val[t] = model.value(cin)
-                buf_logp[t] = model.actor.log_prob(dist, action)
             buf_obs[t], buf_cin[t], buf_act[t], buf_active[t] = obs, cin, action, active
             obs_np, rew, term, trunc, infos = venv.step(model.actor.to_env(action))
             done = term | trunc
@@ -345,6 +429,7 @@ def train(args: Args) -> TrainResult:
                 episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
             active = active * (1.0 - buf_done[t])
             active[torch.as_tensor(finished)] = 1.0
+            start = torch.as_tensor(finished, dtype=torch.float32)[:, None].expand(E, N).clone()
             obs = torch.as_tensor(obs_np, dtype=torch.float32)
             state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
             global_step += E
@@ -373,20 +458,46 @@ def train(args: Args) -> TrainResult:
                 b_val_old = model.value_norm.normalize(b_val)
         else:
             b_target, b_val_old = b_ret, b_val
+        if recurrent:  # whole robot sequences (T, E * N, ...): minibatches pick robots
+            with torch.no_grad():
+                norm = model.value_norm.normalize if model.value_norm is not None else (lambda x: x)
+                seq_target, seq_val_old = norm(returns), norm(buf_val)
+            sequences = {
+                name: buf.reshape(T, E * N, *buf.shape[3:])
+                for name, buf in (
+                    ("obs", buf_obs),
+                    ("act", buf_act),
+                    ("logp", buf_logp),
+                    ("adv", advantages),
+                    ("cin", buf_cin),
+                    ("active", buf_active.bool()),
+                    ("start", buf_start),
+                    ("target", seq_target),
+                    ("val_old", seq_val_old),
+                )
+            }
+        else:
+            flat = {
+                "obs": b_obs,
+                "ids": b_ids,
+                "act": b_act,
+                "logp": b_logp,
+                "adv": b_adv,
+                "cin": b_cin,
+                "target": b_target,
+                "val_old": b_val_old,
+            }
+        n_items = E * N if recurrent else b_obs.shape[0]
         for _ in range(args.epochs):
-            for idx in minibatch_indices(b_obs.shape[0], args.minibatches, rng):
-                x = b_obs[idx]
-                if model.obs_norm is not None:
-                    x = model.obs_norm.normalize(x)
-                if spec.n_agent_ids:
-                    x = torch.cat([x, nn.functional.one_hot(b_ids[idx], N).float()], dim=-1)
-                dist = model.actor.distribution(x)
-                logp = model.actor.log_prob(dist, b_act[idx])
-                entropy = model.actor.entropy(dist).mean()
-                adv = normalize_advantages(b_adv[idx])
-                policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx], adv, args.clip_coef)
-                v = model.critic(b_cin[idx])
-                value_loss = clipped_value_loss(v, b_target[idx], b_val_old[idx], args.value_clip)
+            for idx in minibatch_indices(n_items, args.minibatches, rng):
+                if recurrent:
+                    terms = sequence_terms(model, sequences, buf_h0, idx)
+                else:
+                    terms = flat_terms(model, flat, idx)
+                logp, old_logp, adv, entropy, v, target, val_old = terms
+                adv = normalize_advantages(adv)
+                policy_loss, ratio_stats = clipped_policy_loss(logp, old_logp, adv, args.clip_coef)
+                value_loss = clipped_value_loss(v, target, val_old, args.value_clip)
                 loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
                 optimizer.zero_grad()
                 loss.backward()

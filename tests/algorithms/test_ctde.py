@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from swarmzoo.agents import make_policy
-from swarmzoo.agents.networks import load_policy, safe_load
+from swarmzoo.agents.networks import ActorSpec, RecurrentActor, load_policy, safe_load
 from swarmzoo.algorithms.ctde import Args, policy_of, train
 from swarmzoo.evaluation import evaluate
 
@@ -169,3 +169,89 @@ def test_capture_video_records_each_checkpoint_without_changing_the_run(tmp_path
             ]
 
     assert rows(filmed.run_dir) == rows(plain.run_dir)  # recording leaves the random streams alone
+
+
+def _recurrent_actor(continuous: bool = False) -> RecurrentActor:
+    from gymnasium import spaces
+
+    obs = spaces.Box(-1, 1, (5,))
+    act = spaces.Box(-1, 1, (2,)) if continuous else spaces.Discrete(3)
+    torch.manual_seed(0)
+    return RecurrentActor(ActorSpec.from_spaces(obs, act, (16,), recurrent=8))
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_recurrent_unroll_replays_the_steps(continuous: bool) -> None:
+    """unroll() over a stored sequence gives the distributions step() gave, with hidden states
+    zeroed where episodes start (and only there)."""
+    actor = _recurrent_actor(continuous)
+    T, B = 7, 4
+    obs = torch.randn(T, B, 5)
+    starts = torch.zeros(T, B)
+    starts[0] = 1
+    starts[3, 1] = starts[5, 2] = 1
+    h0 = torch.randn(B, 8)
+    h, stepped = h0, []
+    for t in range(T):
+        dist, h = actor.step(obs[t], h, starts[t])
+        stepped.append(dist.logits if not continuous else dist.mean)
+    unrolled = actor.unroll(obs, h0, starts)
+    torch.testing.assert_close(unrolled.logits if not continuous else unrolled.mean, torch.stack(stepped))
+    # without the start at t = 3 robot 1 remembers its past: different outputs from there on
+    starts[3, 1] = 0
+    other = actor.unroll(obs, h0, starts)
+    got = other.logits if not continuous else other.mean
+    assert not torch.allclose(got[3:, 1], torch.stack(stepped)[3:, 1])
+    torch.testing.assert_close(got[:, 0], torch.stack(stepped)[:, 0])
+    with pytest.raises(TypeError, match="no memoryless distribution"):
+        actor.distribution(obs[0])
+
+
+def test_recurrent_policy_remembers_and_restarts_with_episodes() -> None:
+    from types import SimpleNamespace
+
+    from swarmzoo.agents.networks import ActorPolicy
+
+    policy = ActorPolicy(_recurrent_actor())
+    obs = np.random.default_rng(0).normal(size=(6, 2, 3, 5)).astype(np.float32)  # (steps, E, N, D)
+
+    def run(steps):
+        return np.stack([policy.act(obs[t], SimpleNamespace(steps=np.array(s))) for t, s in enumerate(steps)])
+
+    first = run([[0, 0], [1, 1], [2, 2], [0, 3], [1, 4], [2, 5]])
+    # copy 0 restarted at step 3 with the observations of the last three steps: the same actions
+    # as a fresh episode seeing them; copy 1 kept its memory
+    fresh = ActorPolicy(_recurrent_actor())
+    again = np.stack(
+        [fresh.act(obs[t], SimpleNamespace(steps=np.array([t - 3, t - 3]))) for t in range(3, 6)]
+    )
+    np.testing.assert_array_equal(first[3:, 0], again[:, 0])
+    with pytest.raises(ValueError, match="needs the task"):
+        policy.act(obs[0])
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_recurrent_smoke_train_round_trip_and_resume(tmp_path, continuous: bool) -> None:
+    out = tmp_path / "run"
+    # no lr annealing: the 400-step first run then shares the 800-step run's schedule
+    kw = dict(
+        TINY, recurrent=16, anneal_lr=False, env_kwargs=(f"continuous_actions={continuous}", "n_agents=3")
+    )
+    train(Args(out=out, agent_ids=True, **dict(kw, total_steps=400, checkpoint_every=2)))
+    resumed = train(Args(out=out, agent_ids=True, resume=True, **dict(kw, checkpoint_every=2)))
+    assert resumed.global_step == 800 and np.isfinite(resumed.final_return)
+    policy, meta = load_policy(out / "policy.pt")
+    assert isinstance(policy.actor, RecurrentActor) and meta["actor_spec"]["recurrent"] == 16
+    res = evaluate("navigation-v0", policy, episodes=2, continuous_actions=continuous)
+    assert np.isfinite(res["mean_return"])
+    # an uninterrupted run gives the same weights as the killed-and-resumed one
+    whole = train(Args(out=tmp_path / "whole", agent_ids=True, **dict(kw, checkpoint_every=2)))
+    a = torch.load(out / "policy.pt", weights_only=True)["actor"]
+    b = torch.load(whole.run_dir / "policy.pt", weights_only=True)["actor"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="recurrent"):
+        train(Args(out=out, resume=True, **dict(kw, recurrent=8, checkpoint_every=2)))
+    with pytest.raises(ValueError, match="recurrent must be >= 0"):
+        Args(recurrent=-1)
+    with pytest.raises(ValueError, match="robot sequences"):
+        train(Args(out=tmp_path / "mb", **dict(kw, minibatches=13)))

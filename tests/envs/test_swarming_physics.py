@@ -319,6 +319,7 @@ def test_flocking_initial_headings():
     """uniform: spread (order near 0 for a large swarm); aligned: one heading per copy (order 1),
     different across copies; opposed: two antiparallel halves (order 0 for even N); positions
     drawn as in the uniform start; a bad name is refused."""
+
     def start(kind: str, n: int = 200):
         venv = swarmzoo.make_vec("flocking-v0", 3, n_agents=n, initial_headings=kind)
         venv.reset(seed=4)

@@ -282,11 +282,7 @@ def aloha_configs(draw) -> dict[str, Any]:
     n = draw(st.integers(2, 8) | st.integers(9, 60))
     kw = {"n_agents": n, "n_channels": draw(st.integers(1, min(n, 6))), "max_cycles": draw(CYCLES)}
     kw.update(
-        draw(
-            st.fixed_dictionaries(
-                {}, optional={"arrival": floats(0.0, 1.0), "buffer": st.integers(1, 5)}
-            )
-        )
+        draw(st.fixed_dictionaries({}, optional={"arrival": floats(0.0, 1.0), "buffer": st.integers(1, 5)}))
     )
     return kw
 

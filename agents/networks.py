@@ -301,7 +301,7 @@ class ActorPolicy:
                 "call act(obs, task)"
             )
         E, N = x.shape[:2]
-        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)), dtype=torch.float32)
+        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)).copy(), dtype=torch.float32)
         if self.hidden is None or self.hidden.shape[0] != E * N:
             self.hidden = self.actor.initial_state(E * N)
             start = torch.ones(E)

@@ -35,6 +35,7 @@ Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradien
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -298,8 +299,13 @@ def _checkpoint(
     }
 
 
-def train(args: Args) -> TrainResult:
-    """Train MAPPO (``critic="central"``) or IPPO (``critic="local"``); see the module docstring."""
+def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) -> TrainResult:
+    """Train MAPPO (``critic="central"``) or IPPO (``critic="local"``); see the module docstring.
+
+    ``on_checkpoint(run_dir, global_step)``, when given, is called after every checkpoint with the
+    current ``policy.pt`` already written, e.g. to evaluate the policy along training. It runs
+    inside a forked torch random stream, so it does not change the run.
+    """
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)  # before the networks are built: their initial weights too
     env_kwargs = parse_env_kwargs(args.env_kwargs)
@@ -516,6 +522,10 @@ def train(args: Args) -> TrainResult:
             if args.capture_video:
                 write_policy()
                 record_run_video(run_dir, global_step, args.seed)
+            if on_checkpoint is not None:
+                write_policy()
+                with torch.random.fork_rng():
+                    on_checkpoint(run_dir, global_step)
     log.close()
     venv.close()
     write_policy()

@@ -171,6 +171,23 @@ def test_capture_video_records_each_checkpoint_without_changing_the_run(tmp_path
     assert rows(filmed.run_dir) == rows(plain.run_dir)  # recording leaves the random streams alone
 
 
+def test_on_checkpoint_hook_sees_each_policy_without_changing_the_run(tmp_path) -> None:
+    base = dict(TINY, checkpoint_every=2, env_kwargs=("n_agents=3", "max_cycles=10"))
+    plain = train(Args(out=tmp_path / "plain", **base))
+    seen: list[tuple[int, float]] = []
+
+    def hook(run_dir, step):
+        policy = make_policy(str(run_dir / "policy.pt"), "navigation-v0", seed=0, sample=True)
+        torch.rand(3)  # the hook may use torch's random stream freely
+        seen.append((step, evaluate("navigation-v0", policy, episodes=2, seed=1, n_agents=3)["mean_return"]))
+
+    hooked = train(Args(out=tmp_path / "hooked", **base), on_checkpoint=hook)
+    assert [s for s, _ in seen] == [400, 800]
+    assert [(s, r) for s, _, r in hooked.curve] == [(s, r) for s, _, r in plain.curve]  # wall time aside
+    final = make_policy(str(hooked.run_dir / "policy.pt"), "navigation-v0", seed=0, sample=True)
+    assert seen[-1][1] == evaluate("navigation-v0", final, episodes=2, seed=1, n_agents=3)["mean_return"]
+
+
 def _recurrent_actor(continuous: bool = False) -> RecurrentActor:
     from gymnasium import spaces
 

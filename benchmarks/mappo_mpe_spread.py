@@ -215,7 +215,8 @@ def plot(results: list[dict], refs: dict, args: Args) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    grid = np.linspace(0, args.steps, 60)
+    first = max(r["curve"][0][0] for r in results)  # no extrapolation before the first evaluation
+    grid = np.linspace(first, args.steps, 60)
     for k, (ax, label) in enumerate(zip(axes, ("per-robot return (greedy)", "success rate (greedy)"))):
         for m in METHODS:
             rs = [r for r in results if r["method"] == m]

@@ -109,6 +109,10 @@ class BayesNetActor(nn.Module):
             (BNPG's choice; executing it needs every robot's observation); ``"pairwise"``: a shared
             network scores the pair ``j -> i`` from ``(o_j, o_i)`` alone, so with a communication
             mask a robot needs only its neighbours' observations and actions.
+        edge_prob: the random-DAG ablation: no edge network; every pair the order (and the
+            communication mask) allows is an edge with this probability, drawn afresh every step,
+            at execution too (``deterministic`` then fixes only the actions). Correlation without
+            context: what the learned, context-aware graph is compared against.
     """
 
     def __init__(
@@ -119,13 +123,19 @@ class BayesNetActor(nn.Module):
         hidden: tuple[int, ...] = (64, 64),
         order: torch.Tensor | str | None = None,
         context: str = "joint",
+        edge_prob: float | None = None,
     ) -> None:
         super().__init__()
         if context not in ("joint", "pairwise"):
             raise ValueError(f"context must be 'joint' or 'pairwise', got {context!r}")
+        if edge_prob is not None and not 0.0 <= edge_prob <= 1.0:
+            raise ValueError(f"edge_prob must lie in [0, 1], got {edge_prob}")
         self.obs_dim, self.n_actions, self.n_agents, self.context = obs_dim, n_actions, n_agents, context
+        self.edge_prob = None if edge_prob is None else float(edge_prob)
         self.actor = mlp(obs_dim + n_agents * n_actions, tuple(hidden), n_actions, 0.01)
-        if context == "joint":
+        if self.edge_prob is not None:
+            self.edge_net = None  # the ablation's edges do not depend on the observations
+        elif context == "joint":
             self.edge_net = mlp(n_agents * obs_dim, tuple(hidden), n_agents * n_agents * 2, 0.01)
         else:
             self.edge_net = mlp(2 * obs_dim, tuple(hidden), 2, 0.01)
@@ -165,6 +175,8 @@ class BayesNetActor(nn.Module):
 
     def edge_logits(self, obs: torch.Tensor) -> torch.Tensor:
         """``(B, N, D)`` observations -> ``(B, N, N, 2)`` logits of the edges ``j -> i``."""
+        if self.edge_net is None:
+            raise ValueError("a random-DAG actor (edge_prob set) has no edge network")
         B, N, D = obs.shape
         if self.context == "joint":
             return self.edge_net(obs.reshape(B, -1)).reshape(B, N, N, 2)
@@ -188,12 +200,17 @@ class BayesNetActor(nn.Module):
         ``noise (B, N, N, 2)`` and, for a learned order, ``order_noise (B, N, N)``), or the argmax
         graph if ``deterministic``; only pairs the order allows (and, with ``comm_mask (B, N, N)``,
         pairs within communication range) can be edges. ``return_mask`` also returns that pair
-        mask (for :meth:`density`)."""
-        logits = self.edge_logits(obs)
-        if deterministic:
+        mask (for :meth:`density`). A random-DAG actor (``edge_prob``) draws each allowed pair
+        with that probability (from ``noise[..., 1]`` or ``generator``), deterministic or not."""
+        if self.edge_prob is not None:
+            B, N = obs.shape[:2]
+            u = noise[..., 1] if noise is not None else torch.rand((B, N, N), generator=generator)
+            edges = (u < self.edge_prob).to(obs.dtype)
+        elif deterministic:
+            logits = self.edge_logits(obs)
             edges = (logits[..., 1] > logits[..., 0]).to(obs.dtype)
         else:
-            edges = gumbel_edges(logits, tau, hard=True, generator=generator, noise=noise)
+            edges = gumbel_edges(self.edge_logits(obs), tau, hard=True, generator=generator, noise=noise)
         mask = self.order_mask(obs.shape[0], deterministic, order_noise).to(obs.dtype)
         if comm_mask is not None:
             mask = mask * comm_mask.to(obs.dtype)
@@ -283,7 +300,7 @@ class BayesNetPolicy:
                 f"(it was trained on {self.actor.n_agents} robots), got {tuple(x.shape)}"
             )
         mask = comm_mask(task, self.comm_range) if self.comm_range is not None else None
-        graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask)
+        graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask, generator=self.generator)
         actions = self.actor.act(x, graph, deterministic=self.deterministic, generator=self.generator)
         return actions.numpy().astype(np.int64)
 
@@ -301,6 +318,7 @@ def load_bayes_net_policy(
         tuple(cfg["hidden"]),
         order=order if order is None or order == "learned" else torch.as_tensor(order),
         context=cfg["context"],
+        edge_prob=cfg.get("edge_prob"),
     )
     actor.load_state_dict(data["actor"])
     comm_range = float(data["comm_range"]) if cfg["context"] == "pairwise" else None

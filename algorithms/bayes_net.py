@@ -24,6 +24,10 @@ it, with:
   from ``alpha_start`` to ``alpha_end`` after that, so the final DAG is (near-)empty. Density,
   threshold and alpha are logged (``charts/edge_density``, ...).
 
+* **Random-DAG ablation** (``--edge-prob p --no-anneal``, our addition for the comparison the
+  issue tracker asks for): no edge network; each allowed pair is an edge with probability ``p``,
+  drawn afresh every step and at execution: correlated action without context.
+
 Actions must be discrete (parents' actions enter as one-hot slots). The actor is sized for the
 training swarm (parent slots and edge logits for N robots), so a policy runs on that N only.
 Policies are evaluated with the argmax graph and the most likely actions.
@@ -93,6 +97,9 @@ class Args:
     straight-through), replayed in the update like the edges."""
     anneal: bool = True
     """Anneal the edge density to 0 (False: no sparsity term, the DAG stays free)."""
+    edge_prob: float | None = None
+    """Random-DAG ablation: no edge network; every allowed pair is an edge with this probability,
+    drawn afresh every step, at execution too. Nothing to anneal: needs --no-anneal."""
     hold: float = 0.4
     """Fraction of training with threshold 1 (a dense DAG is encouraged)."""
     decay_end: float = 0.7
@@ -167,6 +174,14 @@ class Args:
             )
         if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError("gamma and gae_lambda must lie in [0, 1]")
+        if self.edge_prob is not None:
+            if not 0 <= self.edge_prob <= 1:
+                raise ValueError(f"edge_prob must lie in [0, 1], got {self.edge_prob}")
+            if self.anneal:
+                raise ValueError(
+                    "edge_prob fixes the edge probability of a random DAG, so there is no density to "
+                    "anneal: pass --no-anneal (anneal=False)"
+                )
         check_ppo_args(self)
         if self.minibatches > self.num_envs * self.rollout_steps:
             raise ValueError(
@@ -187,6 +202,7 @@ STRUCTURAL = (
     "num_envs",
     "rollout_steps",
     "anneal",
+    "edge_prob",
 )
 
 
@@ -220,11 +236,12 @@ class BNModel(nn.Module):
         hidden: tuple[int, ...],
         context: str,
         order: tuple[int, ...] | str | None = None,
+        edge_prob: float | None = None,
     ) -> None:
         super().__init__()
         order_t = order if order is None or order == "learned" else torch.as_tensor(order)
         self.actor = BayesNetActor(
-            obs_dim, n_actions, n_agents, tuple(hidden), order=order_t, context=context
+            obs_dim, n_actions, n_agents, tuple(hidden), order=order_t, context=context, edge_prob=edge_prob
         )
         self.critic = Critic(state_dim + obs_dim, tuple(hidden))
         self.value_norm = ValueNorm(())
@@ -292,8 +309,9 @@ def train(args: Args) -> TrainResult:
         "hidden": list(args.hidden),
         "context": actor_context,
         "order": "learned" if args.learn_order else (None if args.order is None else list(args.order)),
+        "edge_prob": args.edge_prob,
     }
-    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"])
+    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"], args.edge_prob)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     run = start_run(data, model, optimizer, args, run_dir)
@@ -374,11 +392,15 @@ def train(args: Args) -> TrainResult:
                 cin = critic_input(obs, state)
                 buf_val[t] = model.value(cin)
                 densities.append(float(model.actor.density(graph, pairs)))
-                # What evaluation executes: the argmax graph (BNPG's eval_open_ratio).
-                argmax, argmax_pairs = model.actor.sample_graph(
-                    obs, deterministic=True, comm_mask=mask, return_mask=True
-                )
-                argmax_densities.append(float(model.actor.density(argmax, argmax_pairs)))
+                # What evaluation executes: the argmax graph (BNPG's eval_open_ratio); a random
+                # DAG is drawn at execution too, like this step's.
+                if args.edge_prob is None:
+                    argmax, argmax_pairs = model.actor.sample_graph(
+                        obs, deterministic=True, comm_mask=mask, return_mask=True
+                    )
+                    argmax_densities.append(float(model.actor.density(argmax, argmax_pairs)))
+                else:
+                    argmax_densities.append(densities[-1])
             buf_obs[t], buf_cin[t], buf_act[t], buf_noise[t], buf_active[t] = obs, cin, action, noise, active
             buf_mask[t], buf_order_noise[t] = mask, order_noise
             obs_np, rew, term, trunc, infos = venv.step(action.numpy())

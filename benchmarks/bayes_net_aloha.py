@@ -4,7 +4,10 @@ for K radio channels), at equal env-step budgets.
 Who holds a packet changes every step and only that robot knows, so robots that choose their
 channel independently collide or leave channels idle; a robot that sees which channels its DAG
 parents took can take a free one. BN-MAPPO runs annealed (the paper's schedule: the DAG empties,
-execution is decentralised) and never annealed (the DAG stays: correlated, sequential execution).
+execution is decentralised) and never annealed (the DAG stays: correlated, sequential execution);
+the random-DAG ablation (``--edge-prob p``: every allowed pair an edge with probability p, drawn
+each step, no edge network) asks whether the learned, context-aware graph matters or any
+correlation does (p=1: the complete DAG in robot order, every robot sees all earlier choices).
 References on the same evaluation episodes: the centralised scheduler (the optimum, reads every
 queue), slotted ALOHA (the classic decentralised protocol) and random actions.
 
@@ -15,7 +18,7 @@ delivered per episode over the scheduler's on the same episodes; mean and 95% St
 interval over seeds. Writes the ``bayes_net_aloha`` section of ``benchmarks/RESULTS.md`` and
 ``benchmarks/bayes_net_aloha.png``.
 
-    python benchmarks/bayes_net_aloha.py                 # ~30 min on 2 cores
+    python benchmarks/bayes_net_aloha.py                 # ~40 min on 2 cores
     python benchmarks/bayes_net_aloha.py --sizes 4x2 --seeds 2 --total-steps 6400 --no-write
 """
 
@@ -37,7 +40,13 @@ from bayes_net_coordination import at, fmt  # noqa: E402
 
 from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
 
-METHODS = ("mappo", "ippo", "bn-mappo", "bn-mappo (no annealing)")
+BN_VARIANTS = {
+    "bn-mappo": dict(anneal=True),
+    "bn-mappo (no annealing)": dict(anneal=False),
+    "bn-mappo (random DAG, p=0.5)": dict(anneal=False, edge_prob=0.5),
+    "bn-mappo (random DAG, p=1)": dict(anneal=False, edge_prob=1.0),
+}
+METHODS = ("mappo", "ippo", *BN_VARIANTS)
 REFERENCES = ("scheduler", "aloha", "random")
 REFERENCE_NAMES = {
     "scheduler": "central scheduler (the optimum)",
@@ -110,8 +119,8 @@ def train_job(job: tuple[str, str, int, Args]) -> dict:
         tensorboard=False,
     )
     start = time.perf_counter()
-    if method.startswith("bn-mappo"):
-        result = bayes_net.train(bayes_net.Args(**common, anneal=method == "bn-mappo"))
+    if method in BN_VARIANTS:
+        result = bayes_net.train(bayes_net.Args(**common, **BN_VARIANTS[method]))
     else:
         result = ctde.train(ctde.Args(**common, critic="central" if method == "mappo" else "local"))
     wall = time.perf_counter() - start
@@ -190,9 +199,11 @@ def main(args: Args) -> None:
             "optimum: min(backlogged, K) every step). Training columns: the training curve (stochastic "
             "policy) over the scheduler's mean; final: "
             f"{args.episodes} evaluation episodes per seed, greedy (most likely actions; BN: argmax "
-            "graph) and sampled (the stochastic policy; BN: a sampled graph); mean ± 95% interval over "
-            "seeds. Edge density: the argmax DAG's at the end; passes: sequential policy passes per step "
-            "at execution (central: one controller reads every queue). Figure: "
+            "graph, random DAG: a drawn one) and sampled (the stochastic policy; BN: a sampled graph); "
+            "mean ± 95% interval over seeds. Random DAG p: no edge network, every allowed pair is an edge "
+            "with probability p, drawn each step. Edge density: the argmax DAG's at the end (random "
+            "DAG: the drawn ones'); passes: sequential policy passes per step at execution (central: one "
+            "controller reads every queue). Figure: "
             "`benchmarks/bayes_net_aloha.png`.",
             "",
             "| size | method | return at 25% of steps | at 50% | final (greedy) | final (sampled) "

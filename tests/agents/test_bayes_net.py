@@ -157,3 +157,27 @@ def test_learned_orders_are_total_orders_and_learn() -> None:
     assert torch.equal(fixed[0], fixed[1])
     with pytest.raises(ValueError, match="learned"):
         BayesNetActor(4, 3, 5, order="random")
+
+
+def test_random_dag_draws_each_allowed_edge_with_its_probability_and_replays() -> None:
+    actor = BayesNetActor(
+        obs_dim=4, n_actions=3, n_agents=5, hidden=(8,), order=torch.tensor([4, 2, 0, 1, 3]), edge_prob=0.3
+    )
+    assert actor.edge_net is None
+    obs = torch.randn(4000, 5, 4)
+    graph = actor.sample_graph(obs, generator=torch.Generator().manual_seed(0))
+    allowed = actor.allowed.expand_as(graph)
+    assert not graph[~allowed].any()  # never outside the order
+    assert abs(float(graph[allowed].mean()) - 0.3) < 0.01
+    levels(graph)  # raises on a cycle
+    noise = torch.rand(7, 5, 5, 2)
+    assert torch.equal(actor.sample_graph(obs[:7], noise=noise), actor.sample_graph(obs[:7], noise=noise))
+    det = actor.sample_graph(obs[:2000], deterministic=True, generator=torch.Generator().manual_seed(1))
+    assert 0.25 < float(det[allowed[:2000]].mean()) < 0.35  # drawn at execution too, not an argmax
+    for p, expected in ((0.0, torch.zeros(5, 5, dtype=torch.bool)), (1.0, actor.allowed)):
+        full = BayesNetActor(4, 3, 5, (8,), order=torch.tensor([4, 2, 0, 1, 3]), edge_prob=p)
+        assert torch.equal(full.sample_graph(obs[:3]).bool(), expected.expand(3, 5, 5))
+    with pytest.raises(ValueError, match="edge_prob must lie in"):
+        BayesNetActor(4, 3, 5, edge_prob=1.5)
+    with pytest.raises(ValueError, match="no edge network"):
+        actor.edge_logits(obs[:1])

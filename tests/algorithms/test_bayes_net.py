@@ -63,6 +63,30 @@ def test_a_learned_order_trains_and_is_kept_in_the_policy(tmp_path) -> None:
     assert np.isfinite(evaluate("navigation-v0", policy, episodes=2)["mean_return"])
 
 
+def test_random_dag_ablation_trains_runs_and_is_kept_in_the_policy(tmp_path) -> None:
+    result = train(Args(out=tmp_path / "r", edge_prob=0.5, anneal=False, **TINY))
+    data = torch.load(result.run_dir / "policy.pt", weights_only=True)
+    assert data["actor_config"]["edge_prob"] == 0.5 and not any(
+        k.startswith("edge_net") for k in data["actor"]
+    )
+    with (result.run_dir / "progress.csv").open() as f:
+        density = [float(r["charts/edge_density"]) for r in csv.DictReader(f)]
+    assert all(0.4 < d < 0.6 for d in density)  # 3 allowed pairs x 200 steps per update
+    runs = [
+        evaluate("navigation-v0", make_policy(str(result.run_dir), "navigation-v0", seed=s), episodes=2)
+        for s in (0, 0, 1)
+    ]
+    assert runs[0]["mean_return"] == runs[1]["mean_return"]  # the policy's DAG draws follow its seed
+    with pytest.raises(ValueError, match="no density to anneal"):
+        Args(edge_prob=0.5)
+    with pytest.raises(ValueError, match="edge_prob must lie in"):
+        Args(edge_prob=-0.1, anneal=False)
+    with pytest.raises(ValueError, match="edge_prob: 0.5 -> 0.25"):
+        train(
+            Args(out=tmp_path / "r", resume=True, edge_prob=0.25, anneal=False, **dict(TINY, total_steps=800))
+        )
+
+
 def test_schedule_holds_then_decays_then_raises_alpha() -> None:
     args = Args(hold=0.4, decay_end=0.7, alpha_start=0.1, alpha_end=1.0)
     assert sparsity_schedule(0.0, args) == (1.0, 0.1)

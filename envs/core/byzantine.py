@@ -725,9 +725,20 @@ class ByzantineTask(SwarmTask):
             rewards[:, C:] = err[:, None] / self.scale
         self.error_trace.append(float(err[0]))
         terminated = np.zeros((E, self.n_agents), dtype=bool)
+        infos = self._metrics(err, per_robot)
+        return rewards, terminated, infos
+
+    def reset_infos(self) -> dict[str, np.ndarray]:
+        """The step infos' metrics for the fresh episodes (counters at 0): reset and step report
+        the same keys, as RL libraries that build their info specs from ``reset`` expect."""
+        return self._metrics(*self._errors())
+
+    def _metrics(self, err: np.ndarray, per_robot: np.ndarray) -> dict[str, np.ndarray]:
+        """Every copy's metrics (the infos) from the cooperative error ``(E,)`` and the robots'
+        errors ``(E, R)``."""
         blocked_byz = (self.blocked & self.byzantine).sum(axis=1)
         blocked_coop = (self.blocked & ~self.byzantine).sum(axis=1)
-        pairs = [self.accusation_pairs(e) for e in range(E)]
+        pairs = [self.accusation_pairs(e) for e in range(self.n_envs)]
         n_acc = np.array([len(p) for p in pairs])
         false_acc = np.array(
             [
@@ -736,7 +747,7 @@ class ByzantineTask(SwarmTask):
             ]
         )
         agent_err = np.take_along_axis(per_robot, self.agent_robot, axis=1)
-        infos = {
+        return {
             "error": err,
             "max_error": np.where(~self.byzantine, per_robot, -np.inf).max(axis=1),
             "blocked_byzantine": blocked_byz,
@@ -753,11 +764,6 @@ class ByzantineTask(SwarmTask):
             "robot_error": agent_err,
             "robot_blocked": np.take_along_axis(self.blocked, self.agent_robot, axis=1),
         }
-        return rewards, terminated, infos
-
-    def reset_infos(self) -> dict[str, np.ndarray]:
-        err, _ = self._errors()
-        return {"error": err}
 
     def _errors(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean cooperative error ``(E,)`` and every robot's error ``(E, R)`` (Euclidean)."""

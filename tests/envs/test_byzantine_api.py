@@ -59,6 +59,23 @@ def test_pettingzoo_api(env_name, kwargs) -> None:
     seed_test(partial(mod.env, **kwargs), num_cycles=5)
 
 
+@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
+def test_reset_reports_the_same_info_keys_as_step(env_name, kwargs) -> None:
+    """RL libraries (TorchRL's PettingZooWrapper) build their info specs from reset."""
+    mod = MODULES[env_name]
+    env = mod.parallel_env(**kwargs)
+    _, reset_infos = env.reset(seed=0)
+    _, _, _, _, step_infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+    for agent in env.agents:
+        assert list(reset_infos[agent]) == list(step_infos[agent])
+        for key, value in reset_infos[agent].items():
+            assert np.shape(value) == np.shape(step_infos[agent][key]), key
+    venv = swarmzoo.make_vec(f"byzantine-{env_name}-v0", num_envs=2, **kwargs)
+    _, vec_reset = venv.reset(seed=0)
+    _, _, _, _, vec_step = venv.step(np.zeros((2, *venv.action_space.shape[1:]), np.float32))
+    assert {k for k in vec_step if not k.startswith("_")} == set(vec_reset)  # the face's own: _episode, ...
+
+
 @pytest.mark.parametrize("env_name", list(MODULES))
 def test_state_and_render(env_name) -> None:
     mod = MODULES[env_name]

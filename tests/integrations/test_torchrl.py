@@ -176,7 +176,17 @@ def test_info_schema_is_fixed() -> None:
     _, _, _, _, step_infos = pz.step({a: np.zeros(2, np.float32) for a in pz.agents})
     for agent in pz.agents:
         assert list(reset_infos[agent]) == list(step_infos[agent]) == list(pz.info_schema[agent])
-    assert "max_error" in reset_infos["robot_0"] and reset_infos["robot_0"]["max_error"] == 0
+    own = swarmzoo.make("byzantine-tracking-v0", n_robots=6).reset(seed=0)[1]["robot_0"]
+    assert reset_infos["robot_0"] == own  # the env reports every key itself: nothing filled in
+
+
+@pytest.mark.parametrize("env_id", [e for e in swarmzoo.list_envs() if e.startswith("byzantine-")])
+def test_torchrl_own_wrapper_runs_the_byzantine_envs(env_id: str) -> None:
+    """TorchRL's PettingZooWrapper builds its info spec from reset: it must see every key there."""
+    from torchrl.envs.libs.pettingzoo import PettingZooWrapper
+
+    td = PettingZooWrapper(swarmzoo.make(env_id, n_robots=6), use_mask=True).rollout(5)
+    assert td["robot", "info", "max_error"].shape[0] == 5
 
 
 def test_env_instance_and_bad_arguments() -> None:

@@ -258,6 +258,13 @@ class SwarmParallelEnv(ParallelEnv):
             self._renderer.close()
             self._renderer = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and deep-copy without the renderer (it holds pygame objects, which do not
+        pickle): a copy opens its own on its first ``render()``; the original keeps its own."""
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state
+
 
 def _copy_space(space: spaces.Space) -> spaces.Space:
     """A fresh copy per agent, so seeding one agent's action space leaves the others alone."""

@@ -15,6 +15,8 @@ Copy ``i`` reset with ``seed`` behaves exactly like the PettingZoo face reset wi
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from gymnasium import spaces
 
@@ -175,3 +177,10 @@ class SwarmVectorEnv:
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and deep-copy without the renderer (it holds pygame objects, which do not
+        pickle): a copy opens its own on its first ``render()``; the original keeps its own."""
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state

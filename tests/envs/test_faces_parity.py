@@ -204,3 +204,28 @@ def test_every_registered_env_has_matching_faces(env_id: str) -> None:
                 assert not vinfos["_final_obs"][i], (i, t)
             pobs[i] = obs
     assert boundaries >= E, "every copy should cross an episode boundary"
+
+
+@pytest.mark.parametrize("env_id", swarmzoo.list_envs())
+def test_envs_pickle_and_deep_copy_after_rendering(env_id: str) -> None:
+    """Ray and multiprocessing users pickle envs; the renderer (pygame objects) is left behind and
+    the copy opens its own, drawing the same frame and stepping like the original."""
+    import copy
+    import pickle
+
+    env = swarmzoo.make(env_id, render_mode="rgb_array")
+    env.reset(seed=3)
+    env.render()
+    clones = (pickle.loads(pickle.dumps(env)), copy.deepcopy(env))
+    frame = env.render()
+    actions = {a: env.action_space(a).sample() for a in env.agents}
+    obs = env.step(actions)[0]
+    for clone in clones:
+        assert clone.unwrapped is not env.unwrapped
+        assert np.array_equal(clone.render(), frame)
+        out = clone.step(actions)[0]
+        assert all(np.array_equal(out[a], obs[a]) for a in obs)
+    venv = swarmzoo.make_vec(env_id, num_envs=2, render_mode="rgb_array")
+    venv.reset(seed=3)
+    frame = venv.render()
+    assert np.array_equal(pickle.loads(pickle.dumps(venv)).render(), frame)

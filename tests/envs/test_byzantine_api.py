@@ -164,3 +164,24 @@ def test_out_of_range_actions_are_refused() -> None:
     env.reset(seed=0)
     with pytest.raises(ValueError, match="out of bounds"):
         env.step({a: np.full(2, 1.5, np.float32) for a in env.agents})
+
+
+def test_a_scalar_is_accepted_for_a_one_element_box_and_real_shape_errors_are_not() -> None:
+    """AgileRL (and Gymnasium users) send a 0-d action for ``Box(-1, 1, (1,))``."""
+    runs = []
+    for wrap in (np.float32, float, lambda x: np.array([x], np.float32)):
+        env = byzantine_timesync.parallel_env(n_robots=6)
+        env.reset(seed=0)
+        runs.append([env.step({a: wrap(0.3) for a in env.agents})[1]["robot_0"] for _ in range(3)])
+    assert runs[0] == runs[2] and np.allclose(runs[1], runs[0])  # a Python float is float64
+    env = byzantine_timesync.parallel_env(n_robots=6)
+    env.reset(seed=0)
+    for bad, shape in ((np.zeros((1, 1)), r"\(1, 1\)"), (np.zeros(2), r"\(2,\)")):
+        with pytest.raises(ValueError, match=f"has shape {shape}, expected \\(1,\\)"):
+            env.step({a: bad for a in env.agents})
+    with pytest.raises(ValueError, match="out of bounds"):
+        env.step({a: 1.5 for a in env.agents})
+    two = byzantine_tracking.parallel_env(n_robots=5)  # Box (2,): a scalar is ambiguous
+    two.reset(seed=0)
+    with pytest.raises(ValueError, match=r"has shape \(\), expected \(2,\)"):
+        two.step({a: 0.3 for a in two.agents})

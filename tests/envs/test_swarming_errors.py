@@ -157,9 +157,13 @@ def test_parallel_continuous_actions_of_wrong_shape(env_name) -> None:
         env.step(_acts(env, np.zeros(dim + 2, np.float32)))
     with pytest.raises(ValueError, match=rf"action for robot_1 has shape \({dim + 1},\), {expected}"):
         env.step(_acts(env, _zeros(env_name), robot_1=np.zeros(dim + 1, np.float32)))
-    # A bare number where a (dim,) array is expected (a common slip for one-dimensional Boxes).
-    with pytest.raises(ValueError, match=rf"action for robot_0 has shape \(\), {expected}"):
-        env.step(_acts(env, 0.5))
+    if dim == 1:  # a bare number for a one-element Box is unambiguous: taken as [x]
+        twin = _continuous(env_name)
+        a = env.step(_acts(env, np.float32(0.5)))[0]["robot_0"]
+        assert np.array_equal(a, twin.step(_acts(twin, np.full(1, 0.5, np.float32)))[0]["robot_0"])
+    else:  # a bare number where a (dim,) array is expected
+        with pytest.raises(ValueError, match=rf"action for robot_0 has shape \(\), {expected}"):
+            env.step(_acts(env, 0.5))
     with pytest.raises(ValueError, match=rf"action for robot_2 has shape \(1, {dim}\), {expected}"):
         env.step(_acts(env, _zeros(env_name), robot_2=np.zeros((1, dim), np.float32)))
 

@@ -906,8 +906,10 @@ def bad_agent_action(space: spaces.Space, kind: str, rng) -> tuple[Any, type]:
     out.flat[rng.integers(out.size)] = [1.0001, -1.0001, 1e30, -7.0, 2.0][rng.integers(5)]
     if np.all(space.low >= 0):
         out.flat[0] = -0.5
+    # A scalar is a shape fault except for a one-element Box, where the env accepts it.
+    wrong = [np.zeros((*shape, 2)), np.zeros(shape[0] + 1), []] + ([0.0] if shape != (1,) else [])
     return {
-        "shape": ([np.zeros((*shape, 2)), np.zeros(shape[0] + 1), 0.0, []][rng.integers(4)], ValueError),
+        "shape": (wrong[rng.integers(len(wrong))], ValueError),
         "dtype": (
             [good.astype(str), good.astype(object), good.astype(complex), good.astype(bool)][rng.integers(4)],
             TypeError,

@@ -133,6 +133,7 @@ class Aloha(SwarmTask):
 
     name = "aloha_v0"
     Config = Config
+    fixed_actions = "discrete"
 
     @classmethod
     def observation_size(cls, config: Config) -> int:
@@ -213,9 +214,9 @@ class Aloha(SwarmTask):
 
     def observe(self) -> np.ndarray:
         E, N, K = self.n_envs, self.n_agents, self.n_channels
-        own = np.stack(
-            [self.queue / self.config.buffer, self.transmitted, self.acked], axis=-1
-        ).astype(np.float32)
+        own = np.stack([self.queue / self.config.buffer, self.transmitted, self.acked], axis=-1).astype(
+            np.float32
+        )
         heard = np.broadcast_to(self.feedback.reshape(E, 1, 3 * K), (E, N, 3 * K))
         identity = np.broadcast_to(self.identity, (E, N, N))
         return np.concatenate([own, heard, identity], axis=-1)

@@ -128,6 +128,7 @@ class Coordination(SwarmTask):
 
     name = "coordination_v0"
     Config = Config
+    fixed_actions = "discrete"
 
     @classmethod
     def observation_size(cls, config: Config) -> int:

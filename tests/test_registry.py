@@ -117,3 +117,26 @@ def test_pettingzoo_make_works_right_after_import_swarmzoo() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "SwarmParallelEnv" in proc.stdout
+
+
+@pytest.mark.parametrize("env_id", swarmzoo.list_envs())
+def test_every_env_takes_continuous_actions(env_id: str) -> None:
+    """Generic scripts pass ``continuous_actions`` to every env: an env with one kind of action
+    accepts the flag naming it and refuses the other by name; the others build both kinds."""
+    from gymnasium import spaces
+
+    for flag in (True, False):
+        try:
+            env = swarmzoo.make(env_id, continuous_actions=flag)
+        except ValueError as err:
+            assert f"continuous_actions={flag} is not available" in str(err)
+            assert swarmzoo.make(env_id, continuous_actions=not flag)  # the kind it has
+            continue
+        space = env.action_space(env.possible_agents[0])
+        assert isinstance(space, spaces.Box) == flag
+        assert (
+            isinstance(swarmzoo.make_vec(env_id, 2, continuous_actions=flag).single_action_space, spaces.Box)
+            == flag
+        )
+    with pytest.raises(ValueError, match="continuous_actions must be True or False"):
+        swarmzoo.make("aloha-v0", continuous_actions="yes")

@@ -364,6 +364,7 @@ class ByzantineTask(SwarmTask):
 
     value_dim: ClassVar[int] = 2
     checker_name: ClassVar[str] = "checker"
+    fixed_actions = "continuous"  # the robots' corrections
 
     @classmethod
     def memory_estimate(cls, config: ByzantineConfig, n_envs: int) -> int:

@@ -40,6 +40,16 @@ def build_config(task_cls: Any, kwargs: dict[str, Any]) -> Any:
             raise ValueError(f"unknown preset {preset!r} for {task_cls.name}; presets: {sorted(presets)}")
         values.update(presets[preset])
     fields = {f.name for f in dataclasses.fields(task_cls.Config)}
+    fixed = getattr(task_cls, "fixed_actions", None)
+    if "continuous_actions" in kwargs and "continuous_actions" not in fields and fixed is not None:
+        wanted = kwargs.pop("continuous_actions")
+        if not isinstance(wanted, (bool, np.bool_)):
+            raise ValueError(f"continuous_actions must be True or False, got {wanted!r}")
+        if bool(wanted) != (fixed == "continuous"):
+            raise ValueError(
+                f"{task_cls.name} has {fixed} actions only: "
+                f"continuous_actions={bool(wanted)} is not available"
+            )
     for key in kwargs:
         if key not in fields:
             alias = ALIASES.get(key)

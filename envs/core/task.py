@@ -164,6 +164,10 @@ class SwarmTask(ABC):
 
     name: ClassVar[str] = "swarm"
     render_fps: ClassVar[int] = 10
+    # "discrete" or "continuous" for a task with one kind of action only (its Config then has no
+    # continuous_actions field; make() accepts continuous_actions naming that kind and refuses
+    # the other with a clear error). None: the Config chooses.
+    fixed_actions: ClassVar[str | None] = None
 
     observation_space: spaces.Box
     action_space: spaces.Space

@@ -118,3 +118,31 @@ def test_train_sb3_script_errors(tmp_path, capsys, argv, message) -> None:
         _script("train_sb3").main([*argv, "--out", str(tmp_path / "x")])
     # Argument checks are reported by tyro on stderr (exit code 2), env errors by the script.
     assert message in str(exc.value) + " ".join(capsys.readouterr().err.split())
+
+
+def test_supersuit_recipe_of_the_sb3_guide() -> None:
+    """What docs/guides/sb3.md says of SuperSuit 3.11: PPO(seed=) fails inside it, unseeded copies
+    replay one episode stream, one reset(seed) of the inner ConcatVecEnv seeds them apart, and
+    black_death_v3 steps a finished env. If SuperSuit fixes one, this fails: update the guide."""
+    import supersuit as ss
+
+    def stacked(seed: int | None):
+        env = swarmzoo.make("navigation-v0", n_agents=3, max_cycles=25)
+        venv = ss.concat_vec_envs_v1(
+            ss.pettingzoo_env_to_vec_env_v1(env), 2, num_cpus=1, base_class="stable_baselines3"
+        )
+        first = venv.venv.reset(seed=seed)[0] if seed is not None else venv.reset()
+        return venv, np.asarray(first)
+
+    venv, obs = stacked(None)
+    assert np.array_equal(obs[:3], obs[3:])  # both copies: the same episode
+    with pytest.raises(AttributeError, match="seed"):
+        PPO("MlpPolicy", venv, seed=0, n_steps=32)
+    _, a = stacked(7)
+    _, b = stacked(7)
+    assert np.array_equal(a, b) and not np.array_equal(a[:3], a[3:])
+    env = ss.black_death_v3(swarmzoo.make("coverage-v0", n_agents=2, battery=5.0, continuous_actions=True))
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="no live agents"):
+        for _ in range(1000):
+            env.step({a: np.zeros(2, np.float32) for a in env.agents})

@@ -5,7 +5,7 @@ export SDL_VIDEODRIVER ?= dummy
 # mkdocs-material prints an end-of-life banner about MkDocs 2 at every build; it is not a warning.
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: install install-dev install-integrations demo test test-slow test-integrations docs bench bench-swarm bench-coverage lint
+.PHONY: install install-dev install-integrations demo test test-slow test-integrations test-torchrl-latest docs bench bench-swarm bench-coverage lint
 
 # CPU torch first (a bare torch requirement could pull a multi-GB CUDA build).
 install:
@@ -19,9 +19,20 @@ install-dev:
 # RLlib (Ray), TorchRL and BenchMARL. BenchMARL hard-requires torchvision, which would replace the
 # CPU torch with a multi-GB CUDA build and is only used for its video logging: install it without
 # deps (its other requirements, torchrl, hydra-core and tqdm, come with the [torchrl] extra).
+# The [torchrl] extra allows torchrl 0.11 to 0.14; BenchMARL 1.5.2 (its newest) needs < 0.12, so
+# the integration env takes the low end, and test-torchrl-latest runs the TorchRL tests again on
+# the newest release, overlaid without deps (torch stays the CPU build).
 install-integrations: install-dev
-	$(PIP) install torch==2.13.0 -e ".[dev,rllib,torchrl]"
+	$(PIP) install torch==2.13.0 -e ".[dev,rllib,torchrl]" "torchrl<0.12"
 	$(PIP) install --no-deps "benchmarl==1.5.2"
+
+TORCHRL_LATEST := "torchrl==0.14.1" "tensordict==0.14.3" "hoptorch==0.1.4" "pyvers>=0.2.3,<0.3"
+
+test-torchrl-latest: install-integrations
+	rm -rf .torchrl-latest
+	$(PIP) install --no-deps --target .torchrl-latest $(TORCHRL_LATEST)
+	PYTHONPATH=.torchrl-latest $(PYTHON) -c "import torchrl; assert torchrl.__version__.startswith('0.14'), torchrl.__version__"
+	PYTHONPATH=.torchrl-latest $(PYTHON) -m pytest -m integration tests/integrations/test_torchrl.py
 
 demo: install
 	swarmzoo render navigation-v0 --policy heuristic --out navigation.gif --env-kwargs n_agents=8 n_obstacles=3

@@ -502,6 +502,9 @@ class Coverage(SwarmTask):
             len(env_ids), -1
         )
 
+    def occasional_infos(self) -> tuple[str, ...]:
+        return ("w2",) if self.config.w2_every is not None else ()
+
     def coverage_w2(self, env_ids: np.ndarray | None = None) -> np.ndarray:
         """W2 between each copy's time-averaged trajectory distribution and the reference
         density (see the module docstring): ``(len(env_ids),)``."""

@@ -233,6 +233,11 @@ class SwarmTask(ABC):
         """Metrics reported by ``reset`` (empty by default)."""
         return {}
 
+    def occasional_infos(self) -> tuple[str, ...]:
+        """Metrics reported only at some steps (none by default), for readers that fix an info
+        schema from one step (the TorchRL batched env's ``return_info``)."""
+        return ()
+
     def hud(self, env_index: int) -> list[str]:
         """Extra text lines for the rendered frame of copy ``env_index`` (none by default)."""
         return []

@@ -33,15 +33,16 @@ What BenchMARL sees:
   :func:`swarmzoo.integrations.torchrl.group_map`;
 * a state spec, the env's global ``state()``: MAPPO's and MADDPG's centralised critics read it
   instead of the concatenated observations;
-* the per-step metrics as ``(group, "info")``, logged by BenchMARL as ``collection/<group>/info/*``;
+* the per-step metrics as ``(group, "info")`` (float32; NaN where a step does not report one),
+  logged by BenchMARL as ``collection/<group>/info/*``;
 * discrete and continuous actions where the env has ``continuous_actions``
   (``ExperimentConfig.prefer_continuous_actions`` picks), else the env's own kind.
 
-Training envs: BenchMARL asks for ``n_envs_per_worker`` copies. They come back as one TorchRL
-``SerialEnv`` whose copy ``i`` is seeded ``seed + i``: BenchMARL would otherwise give every copy the
-same seed, and since swarmzoo's episodes draw their starts from a per-env stream, every copy would
-start every episode in the same place. (``ExperimentConfig.parallel_collection`` therefore has no
-effect.) Evaluation videos need torchvision (not part of the extra); without it they are off.
+Training envs: BenchMARL asks for ``n_envs_per_worker`` copies. They come back as one native
+batched env (:func:`~swarmzoo.integrations.torchrl.make_torchrl_vec_env`, swarmzoo's vector face:
+no per-agent Python loop, no ``SerialEnv`` of PettingZoo wrappers), whose copy ``i`` is seeded
+``seed + i``: every copy starts its episodes from its own stream. (``ExperimentConfig.parallel_collection``
+therefore has no effect.) Evaluation videos need torchvision (not part of the extra); without it they are off.
 Robots that leave the episode early (coverage with a ``battery``) are not supported: BenchMARL
 has no agent masks.
 """
@@ -59,14 +60,14 @@ from gymnasium import spaces
 try:
     from benchmarl.environments.common import Task, TaskClass
     from torchrl.data import Composite
-    from torchrl.envs import EnvBase, SerialEnv
+    from torchrl.envs import EnvBase
 except ImportError as err:  # pragma: no cover - depends on the extra
     raise ImportError(
         "the BenchMARL integration needs benchmarl and torchrl: pip install 'swarmzoo[torchrl]'"
     ) from err
 
 import swarmzoo
-from swarmzoo.integrations.torchrl import group_map, make_torchrl_env
+from swarmzoo.integrations.torchrl import group_map, make_torchrl_vec_env
 
 __all__ = ["SwarmzooClass", "SwarmzooTask", "benchmarl_task", "env_id_of", "task_name_of"]
 
@@ -123,12 +124,14 @@ class SwarmzooClass(TaskClass):
         if "continuous_actions" not in kwargs and self._facts["has_switch"]:
             kwargs["continuous_actions"] = continuous_actions
         kwargs["render_mode"] = "rgb_array"
-        one = functools.partial(make_torchrl_env, self.env_id, device=device, **kwargs)
-        if num_envs <= 1:
-            return functools.partial(one, seed=seed)
-        seeds = [None if seed is None else seed + i for i in range(num_envs)]
         return functools.partial(
-            SerialEnv, num_envs, [functools.partial(one, seed=s) for s in seeds], device=device
+            make_torchrl_vec_env,
+            self.env_id,
+            max(1, num_envs),
+            device=device,
+            seed=seed,
+            return_info=True,
+            **kwargs,
         )
 
     def supports_continuous_actions(self) -> bool:
@@ -196,9 +199,7 @@ class SwarmzooClass(TaskClass):
         base = env
         while hasattr(base, "base_env"):
             base = base.base_env
-        if isinstance(base, SerialEnv):
-            base = base._envs[0]
-        return base.render()
+        return base.render()  # SwarmVecEnv.render: copy 0
 
 
 def _config_fields(env: Any) -> set[str]:

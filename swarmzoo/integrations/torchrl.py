@@ -219,6 +219,7 @@ def make_torchrl_vec_env(
     seed: int | None = None,
     categorical_actions: bool = True,
     return_state: bool = True,
+    return_info: bool = False,
     **env_kwargs: Any,
 ) -> SwarmVecEnv:
     """A native batched TorchRL env of ``num_envs`` copies of a swarmzoo env (:class:`SwarmVecEnv`).
@@ -231,6 +232,8 @@ def make_torchrl_vec_env(
             ``seed + i``.
         categorical_actions: discrete actions as integer indices (True) or one-hot vectors.
         return_state: add the env's global state as the root key ``"state"`` ``(E, S)``.
+        return_info: add the per-step metrics as ``(group, "info", key)`` ``(E, n)`` (NaN where a
+            step does not report one).
         **env_kwargs: the env's arguments (``n_agents``, ``max_cycles``, ``continuous_actions``...).
 
     Returns:
@@ -245,7 +248,12 @@ def make_torchrl_vec_env(
 
     venv = swarmzoo.make_vec(env_id, num_envs, **env_kwargs)
     return SwarmVecEnv(
-        venv, device=device, seed=seed, categorical_actions=categorical_actions, return_state=return_state
+        venv,
+        device=device,
+        seed=seed,
+        categorical_actions=categorical_actions,
+        return_state=return_state,
+        return_info=return_info,
     )
 
 

@@ -37,6 +37,36 @@ def _box_spec(space: spaces.Box, shape: tuple[int, ...], device: Any) -> Any:
     return Unbounded(shape=shape, dtype=dtype, device=device)
 
 
+# What the vector face's infos hold beside the metrics: episode ends and their bookkeeping.
+_FACE_KEYS = ("final_obs", "final_state", "episode_return", "episode_length")
+
+
+def _info_keys(venv: Any) -> tuple[str, ...]:
+    """The metric keys of a vector env's infos (reset and a step, on a deep copy, and those the
+    task reports at some steps only), those of shape (E,) or (E, N), in first-seen order."""
+    import copy
+
+    probe = copy.deepcopy(venv)
+    _, reset_infos = probe.reset(seed=0)
+    act = probe.single_action_space
+    actions = np.stack([act.sample() for _ in range(probe.num_envs * probe.n_agents)])
+    step_infos = probe.step(actions.reshape(probe.num_envs, probe.n_agents, *act.shape))[4]
+    probe.close()
+    keys: dict[str, None] = {}
+    occasional = {key: np.zeros(venv.num_envs) for key in probe.task.occasional_infos()}
+    for infos in (reset_infos, step_infos, occasional):
+        for key, value in infos.items():
+            shape = np.shape(value)
+            if (
+                key.startswith("_")
+                or key in _FACE_KEYS
+                or shape not in ((venv.num_envs,), (venv.num_envs, venv.n_agents))
+            ):
+                continue
+            keys[key] = None
+    return tuple(keys)
+
+
 class SwarmVecEnv(EnvBase):
     """``E`` copies of a swarmzoo env as one batched TorchRL env, over the vector face.
 
@@ -63,7 +93,12 @@ class SwarmVecEnv(EnvBase):
     mask restarts every copy (seeded by ``seed`` / ``set_seed`` the first time after them).
     A copy stepped again without a reset continues in its new episode.
 
-    Per-step metrics of the vector face (``infos``) are not exposed.
+    **Metrics.** With ``return_info=True`` the vector face's per-step metrics come as
+    ``(group, "info", key)`` ``(E, n)`` float32 (a copy-wide metric repeated for each robot), as
+    TorchRL's ``PettingZooWrapper`` gives them (BenchMARL logs them). The keys are read once
+    from a deep copy of the env (a reset and one step), so the env's own streams are untouched.
+    A metric a step does not report (coverage's ``w2`` between its evaluations), and every
+    metric of a reset the env does not report it for, is NaN: not measured, never 0.
 
     Args:
         venv: a swarmzoo vector env (``swarmzoo.make_vec``).
@@ -71,6 +106,7 @@ class SwarmVecEnv(EnvBase):
         seed: seed of the first reset.
         categorical_actions: discrete actions as indices (True) or one-hot vectors (False).
         return_state: add the global state as the root key ``"state"``.
+        return_info: add the per-step metrics (see above).
     """
 
     def __init__(
@@ -81,6 +117,7 @@ class SwarmVecEnv(EnvBase):
         seed: int | None = None,
         categorical_actions: bool = True,
         return_state: bool = True,
+        return_info: bool = False,
     ) -> None:
         E, N = venv.num_envs, venv.n_agents
         super().__init__(device=device, batch_size=torch.Size([E]))
@@ -101,6 +138,7 @@ class SwarmVecEnv(EnvBase):
         act = venv.single_action_space
         self._discrete = isinstance(act, spaces.Discrete)
         self._action_start = int(act.start) if self._discrete else 0
+        self.info_keys: tuple[str, ...] = _info_keys(venv) if return_info else ()
         self._make_specs()
         self._cpu = self.device is None or self.device.type == "cpu"
         self._seed = seed
@@ -136,6 +174,11 @@ class SwarmVecEnv(EnvBase):
                 {k: Categorical(2, shape=(E, n, 1), dtype=torch.bool, device=dev) for k in _DONE_KEYS},
                 shape=(E, n),
             )
+            if self.info_keys:
+                obs[group]["info"] = Composite(
+                    {k: Unbounded(shape=(E, n), dtype=torch.float32, device=dev) for k in self.info_keys},
+                    shape=(E, n),
+                )
         if self.return_state:
             obs["state"] = _box_spec(venv.state_space, (E, *venv.state_space.shape), dev)
         for k in _DONE_KEYS:
@@ -152,8 +195,9 @@ class SwarmVecEnv(EnvBase):
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
         mask = None if tensordict is None else tensordict.get("_reset", None)
+        infos = None
         if mask is None or self._obs is None:
-            self._full_reset()
+            infos = self._full_reset()
         else:
             mask = mask.reshape(self.num_envs).cpu().numpy()
             stale = mask & ~self._pending  # copies cut mid-episode: start them now
@@ -162,7 +206,7 @@ class SwarmVecEnv(EnvBase):
             elif stale.any():
                 self._reset_copies(np.flatnonzero(stale))
             self._pending &= ~mask
-        return self._output(self._obs, self._state)
+        return self._output(self._obs, self._state, infos=infos)
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         E = self.num_envs
@@ -195,17 +239,18 @@ class SwarmVecEnv(EnvBase):
             "terminated": root_term,
             "truncated": root_done & ~root_term,
         }
-        return self._output(obs, state, rewards.astype(np.float32, copy=False), term, trunc, root)
+        return self._output(obs, state, rewards.astype(np.float32, copy=False), term, trunc, root, infos)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _full_reset(self) -> None:
-        self._obs, _ = self.venv.reset(seed=self._seed)
+    def _full_reset(self) -> dict[str, np.ndarray]:
+        self._obs, infos = self.venv.reset(seed=self._seed)
         self._seed = None  # later full resets continue each copy's random stream
         self._state = self.venv.state() if self.return_state else None
         self._term[:] = False
         self._trunc[:] = False
         self._pending[:] = False
+        return infos
 
     def _reset_copies(self, ids: np.ndarray) -> None:
         venv = self.venv
@@ -239,6 +284,7 @@ class SwarmVecEnv(EnvBase):
         term: np.ndarray | None = None,
         trunc: np.ndarray | None = None,
         root: dict[str, np.ndarray] | None = None,
+        infos: dict[str, np.ndarray] | None = None,
     ) -> TensorDictBase:
         E, dev = self.num_envs, self.device
         tensor = self._tensor
@@ -251,13 +297,34 @@ class SwarmVecEnv(EnvBase):
                 sub["terminated"] = tensor(t)
                 sub["truncated"] = tensor(tr)
                 sub["done"] = tensor(t | tr)
-            source[group] = _new_td(sub, batch_size=(E, len(self.group_map[group])), device=dev)
+            n = len(self.group_map[group])
+            if self.info_keys:
+                sub["info"] = _new_td(
+                    {k: tensor(self._metric(infos, k, index, n)) for k in self.info_keys},
+                    batch_size=(E, n),
+                    device=dev,
+                )
+            source[group] = _new_td(sub, batch_size=(E, n), device=dev)
         if state is not None:
             source["state"] = tensor(state)
         if root is not None:
             for key, value in root.items():
                 source[key] = tensor(value)
         return _new_td(source, batch_size=(E,), device=dev)
+
+    def _metric(self, infos: dict | None, key: str, index: slice | np.ndarray, n: int) -> np.ndarray:
+        """Metric ``key`` of the group's robots ``(E, n)`` float32 (NaN where not reported)."""
+        value = None if infos is None else infos.get(key)
+        if value is None:
+            return np.full((self.num_envs, n), np.nan, dtype=np.float32)
+        value = np.asarray(value, dtype=np.float32)
+        if value.ndim == 1:  # one value per copy, shared by its robots
+            return np.repeat(value[:, None], n, axis=1)
+        return value[:, index]
+
+    def render(self) -> np.ndarray | None:
+        """Copy 0's frame (the vector env's ``render_mode``), for evaluation videos."""
+        return self.venv.render()
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(array))

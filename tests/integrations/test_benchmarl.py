@@ -11,6 +11,7 @@ import math
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -128,10 +129,18 @@ def test_task_enum_and_class() -> None:
     with pytest.raises(ValueError, match="unknown env id"):
         benchmarl_task("navigaton-v0")
 
-    # Copies of the training env get distinct seeds.
+    # The training env is the native batched one; its copies get distinct seeds (copy i = seed + i).
+    from swarmzoo.integrations.torchrl_vec import SwarmVecEnv
+
     task = benchmarl_task("aggregation-v0", n_agents=3)
     env = task.get_env_fun(num_envs=3, continuous_actions=True, seed=7, device="cpu")()
-    assert env.batch_size == (3,)
+    assert isinstance(env, SwarmVecEnv) and env.batch_size == (3,)
+    first = env.reset()["robot", "observation"]
+    for i in range(3):
+        own, _ = swarmzoo.make("aggregation-v0", n_agents=3, continuous_actions=True).reset(seed=7 + i)
+        assert np.allclose(
+            first[i].numpy(), np.stack([own[a] for a in sorted(own, key=lambda a: int(a[6:]))])
+        )
     check_env_specs(env, seed=0)
     obs = env.reset()["robot", "observation"]
     assert not torch.equal(obs[0], obs[1]) and not torch.equal(obs[1], obs[2])

@@ -375,3 +375,27 @@ def test_vec_env_is_faster_than_the_pettingzoo_wrapper() -> None:
     wrapper = rate(make_torchrl_env("navigation-v0", seed=0, **kwargs), 50)
     native = rate(make_torchrl_vec_env("navigation-v0", 16, seed=0, **kwargs), 50)
     print(f"\nnavigation-v0 N=10 env steps/s: PettingZooWrapper {wrapper:.0f}, SwarmVecEnv(16) {native:.0f}")
+
+
+def test_vec_env_metrics_are_the_vector_face_infos() -> None:
+    """return_info=True: the vector face's infos as (group, "info", key) (E, n), copy-wide ones
+    repeated per robot; a metric a step does not report is NaN (coverage's w2 between its
+    evaluations), never 0; the env's own random streams are untouched by reading the keys."""
+    kw = dict(n_agents=3, w2_every=4, max_cycles=10)
+    env = make_torchrl_vec_env("coverage-v0", 2, seed=0, return_info=True, **kw)
+    assert env.info_keys == ("served_fraction", "served", "battery", "w2")
+    td = env.rollout(6, break_when_any_done=False)
+    venv = swarmzoo.make_vec("coverage-v0", 2, **kw)
+    venv.reset(seed=0)
+    for t in range(6):
+        infos = venv.step(td["robot", "action"][:, t].numpy())[4]  # rollouts are (E, T)
+        got = td["next", "robot", "info"][:, t]
+        assert np.allclose(got["served"].numpy(), infos["served"])
+        assert np.allclose(got["served_fraction"].numpy(), np.repeat(infos["served_fraction"][:, None], 3, 1))
+        w2 = got["w2"].numpy()
+        assert np.isnan(w2).all() if "w2" not in infos else np.allclose(w2[:, 0], infos["w2"])
+    assert np.isnan(td["robot", "info", "w2"][:, 0].numpy()).all()  # the reset reports no w2
+    plain = make_torchrl_vec_env("coverage-v0", 2, seed=0, **kw)
+    assert ("robot", "info") not in plain.observation_spec.keys(True)
+    first = td["robot", "observation"][:, 0]
+    assert torch.equal(plain.reset()["robot", "observation"], first)  # the probe left no trace

@@ -1,4 +1,7 @@
-"""Policies: scripted controllers (one heuristic baseline per env) and, later, networks."""
+"""Policies: the scripted baseline of every env (``HEURISTICS``, and further scripted
+controllers in ``SCRIPTED``), random actions, the trained networks' policies (MAPPO/IPPO actors,
+Bayesian-network and mean-field policies) and :func:`make_policy`, which builds any of them from
+a name or a policy file."""
 
 from __future__ import annotations
 

@@ -55,7 +55,8 @@ from __future__ import annotations
 import numpy as np
 
 from swarmzoo.envs.core.neighbors import radius_pairs
-from swarmzoo.envs.coverage import DISCRETE_DIRECTIONS, Coverage
+from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
+from swarmzoo.envs.coverage import Coverage
 
 # -- stage A.2: finite-horizon LQ tracking ------------------------------------------------------
 

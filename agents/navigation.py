@@ -14,7 +14,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from swarmzoo.envs.core.arena import min_image
-from swarmzoo.envs.navigation import DISCRETE_DIRECTIONS, Navigation
+from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
+from swarmzoo.envs.navigation import Navigation
 
 
 class NavigationHeuristic:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from swarmzoo.envs.aggregation import DISCRETE_DIRECTIONS, Aggregation
+from swarmzoo.envs.aggregation import Aggregation
+from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
 from swarmzoo.envs.flocking import Flocking
 from swarmzoo.envs.kuramoto import Kuramoto
 

@@ -31,8 +31,8 @@ robots, both of whom accused it back) is the same graph, and blocking all three 
 would block two cooperative robots for one Byzantine one. The path is resolved over time
 instead: accusations persist, so as soon as any other unblocked cooperative robot observes
 ``b1`` misbehave, its accusation adds an augmenting path (``c'' - b1``) and the next maximum
-matching blocks ``b1``; and ``c`` itself keeps ignoring the robots it accused
-(:func:`own_accusations_filter` in the envs).
+matching blocks ``b1``; and ``c`` itself keeps ignoring the robots it accused (the envs keep each
+robot's own accusations, ``ByzantineTask._own_accused``, and drop those neighbours' values).
 
 Determinism: the accusation set is canonicalised (each unordered pair once, sorted) before the
 graph is built, so the result depends only on the set of pairs, never on their order or on

@@ -97,6 +97,7 @@ from swarmzoo.envs.core.collective import (
 )
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import Method, radius_pairs
+from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
 from swarmzoo.envs.core.task import (
     SwarmTask,
     check_bool,
@@ -105,9 +106,6 @@ from swarmzoo.envs.core.task import (
     check_positive_int,
 )
 from swarmzoo.registry import register
-
-# Unit direction of each discrete action: stay, -x, +x, -y, +y.
-DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
 
 
 @dataclass(frozen=True)

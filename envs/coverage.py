@@ -101,6 +101,7 @@ from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import knn
+from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
 from swarmzoo.envs.core.task import (
     SwarmTask,
     check_bool,
@@ -109,8 +110,6 @@ from swarmzoo.envs.core.task import (
 )
 from swarmzoo.registry import register
 
-# Unit direction of each discrete action: coast, -x, +x, -y, +y.
-DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
 MAPS = ("uniform", "two_hotspots", "ring", "disaster")
 TRAIL_STEPS = 40  # rendered trail length
 

@@ -92,6 +92,7 @@ from swarmzoo.envs.core.neighbors import (
     pairwise,
 )
 from swarmzoo.envs.core.physics import (
+    DISCRETE_DIRECTIONS,
     PointMassParams,
     block_obstacles,
     integrate,
@@ -104,8 +105,6 @@ from swarmzoo.envs.core.scratch import Scratch
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.registry import register
 
-# Unit force direction of each discrete action: no-op, -x, +x, -y, +y.
-DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
 # Batches of at least this many robots (envs x robots) reuse work memory between steps.
 SCRATCH_MIN_ROBOTS = 512
 # Fraction of the arena area that obstacles (with clearance) may take before spawning is refused.

@@ -51,7 +51,8 @@ def _register_with_pettingzoo(env_id: str, module: str) -> None:
 
     pz_id = NAMESPACE + env_id
     for kind, attr in (("parallel", "parallel_env"), ("aec", "env")):
-        if pz_id not in registration._get_registry(kind):
+        # The public registries (pettingzoo.register warns when it overrides an entry).
+        if pz_id not in getattr(registration, f"{kind}_registry", {}):
             pettingzoo.register(kind, pz_id, f"{module}:{attr}")
 
 

@@ -94,7 +94,7 @@ def pair_table(n: int) -> PairTable:
     return table
 
 
-def _min_image_t(delta: np.ndarray, arena: Arena) -> np.ndarray:
+def min_image_t(delta: np.ndarray, arena: Arena) -> np.ndarray:
     """:func:`min_image` for env-last displacements ``(2, ...)`` (coordinate axis first)."""
     if not arena.periodic:
         return delta
@@ -163,8 +163,8 @@ def pairwise(query: np.ndarray, points: np.ndarray, arena: Arena, scratch: Scrat
     p = env_last(points)
     E, Q, P = query.shape[0], query.shape[1], points.shape[1]
     delta = np.subtract(p[:, :, None, :], q[:, None, :, :], out=scratch_out(scratch, "delta", (2, P, Q, E)))
-    delta = _min_image_t(delta, arena)
-    return Pairwise(delta=delta, d2=_squared_norm(delta, scratch_out(scratch, "d2", (P, Q, E))))
+    delta = min_image_t(delta, arena)
+    return Pairwise(delta=delta, d2=squared_norm(delta, scratch_out(scratch, "d2", (P, Q, E))))
 
 
 def pairwise_others(points: np.ndarray, arena: Arena, scratch: Scratch | None = None) -> Pairwise:
@@ -174,13 +174,13 @@ def pairwise_others(points: np.ndarray, arena: Arena, scratch: Scratch | None = 
     partner = pair_table(N).partner  # (N - 1, N)
     p = env_last(points)
     delta = np.subtract(p[:, partner], p[:, None], out=scratch_out(scratch, "delta", (2, N - 1, N, E)))
-    delta = _min_image_t(delta, arena)
+    delta = min_image_t(delta, arena)
     return Pairwise(
-        delta=delta, d2=_squared_norm(delta, scratch_out(scratch, "d2", (N - 1, N, E))), targets=partner
+        delta=delta, d2=squared_norm(delta, scratch_out(scratch, "d2", (N - 1, N, E))), targets=partner
     )
 
 
-def _squared_norm(delta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def squared_norm(delta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``dx * dx + dy * dy`` of env-last displacements ``(2, ...)`` (the same value as
     ``np.square(delta).sum(axis=0)``), into ``out`` if given."""
     d2 = np.square(delta[0], out=out)

@@ -17,14 +17,19 @@ from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
 from swarmzoo.envs.core.neighbors import (
     DENSE_MAX,
     PairTable,
-    _min_image_t,
-    _squared_norm,
     env_last,
+    min_image_t,
     pair_table,
     pairwise_delta,
     radius_pairs,
+    squared_norm,
 )
 from swarmzoo.envs.core.scratch import Scratch, empty, scratch_out
+
+# Unit direction of each discrete action of the 2-D motion tasks: no-op, -x, +x, -y, +y
+# (MPE's order). Navigation scales it to a force, coverage to an acceleration, aggregation to a
+# velocity.
+DISCRETE_DIRECTIONS = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64)
 
 # Beyond this many margins of separation the softplus contact force is below 1e-17 of its scale:
 # pairs farther apart are skipped by the sparse (large-N) path.
@@ -156,8 +161,8 @@ def robot_contacts(
         p = env_last(pos)  # (2, N, E)
         delta = p.take(pairs.first, axis=1, out=scratch_out(scratch, "delta", (2, P, E)))
         delta -= p.take(pairs.second, axis=1, out=scratch_out(scratch, "second", (2, P, E)))
-        delta = _min_image_t(delta, arena)  # (2, P, E): first - second
-        dist = _squared_norm(delta, scratch_out(scratch, "dist", (P, E)))
+        delta = min_image_t(delta, arena)  # (2, P, E): first - second
+        dist = squared_norm(delta, scratch_out(scratch, "dist", (P, E)))
         np.sqrt(dist, out=dist)
         pen = _softplus_penetration(
             dist, dist_min, params.contact_margin, scratch_out(scratch, "pen", (P, E))

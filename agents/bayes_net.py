@@ -113,6 +113,11 @@ class BayesNetActor(nn.Module):
             communication mask) allows is an edge with this probability, drawn afresh every step,
             at execution too (``deterministic`` then fixes only the actions). Correlation without
             context: what the learned, context-aware graph is compared against.
+        recurrent: a GRU of this size (0: none) between a robot's observation and its factor:
+            ``MLP -> GRUCell`` gives each robot a memory ``h_i`` (:meth:`memory`), and the factor
+            reads ``(h_i, parents' actions)`` instead of ``(o_i, parents' actions)``, as the
+            paper's partially observed (recurrent) runs. The edge network still reads the current
+            observations.
     """
 
     def __init__(
@@ -124,6 +129,7 @@ class BayesNetActor(nn.Module):
         order: torch.Tensor | str | None = None,
         context: str = "joint",
         edge_prob: float | None = None,
+        recurrent: int = 0,
     ) -> None:
         super().__init__()
         if context not in ("joint", "pairwise"):
@@ -132,7 +138,15 @@ class BayesNetActor(nn.Module):
             raise ValueError(f"edge_prob must lie in [0, 1], got {edge_prob}")
         self.obs_dim, self.n_actions, self.n_agents, self.context = obs_dim, n_actions, n_agents, context
         self.edge_prob = None if edge_prob is None else float(edge_prob)
-        self.actor = mlp(obs_dim + n_agents * n_actions, tuple(hidden), n_actions, 0.01)
+        if recurrent < 0 or (recurrent and not hidden):
+            raise ValueError(f"recurrent must be >= 0 (with at least one hidden layer), got {recurrent}")
+        self.recurrent = int(recurrent)
+        if self.recurrent:
+            *inner, last = hidden
+            self.encoder = nn.Sequential(mlp(obs_dim, tuple(inner), last, np.sqrt(2)), nn.Tanh())
+            self.gru = nn.GRUCell(last, self.recurrent)
+        factor_in = self.recurrent if self.recurrent else obs_dim
+        self.actor = mlp(factor_in + n_agents * n_actions, tuple(hidden), n_actions, 0.01)
         if self.edge_prob is not None:
             self.edge_net = None  # the ablation's edges do not depend on the observations
         elif context == "joint":
@@ -224,20 +238,62 @@ class BayesNetActor(nn.Module):
         mask = self.allowed.to(graph.dtype).expand_as(graph) if pair_mask is None else pair_mask
         return graph.sum() / mask.detach().sum().clamp(min=1.0)
 
+    # -- memory (recurrent actors) --------------------------------------------------------------
+
+    def initial_state(self, batch: int) -> torch.Tensor:
+        """Zero memories ``(batch, N, recurrent)``."""
+        return torch.zeros(batch, self.n_agents, self.recurrent)
+
+    def memory(self, obs: torch.Tensor, h: torch.Tensor, start: torch.Tensor | None = None) -> torch.Tensor:
+        """One step of every robot's memory: ``obs (B, N, D)``, ``h (B, N, H)``; ``start (B,)`` 1
+        where an episode starts at this step (its memories are zeroed first)."""
+        if not self.recurrent:
+            raise ValueError("this BN actor has no memory (recurrent=0)")
+        B, N, _ = obs.shape
+        if start is not None:
+            h = h * (1.0 - start.to(h.dtype))[:, None, None]
+        x = self.encoder(obs).reshape(B * N, -1)
+        return self.gru(x, h.reshape(B * N, -1)).reshape(B, N, -1)
+
+    def unroll_memory(self, obs: torch.Tensor, h0: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+        """Memories ``(T, B, N, H)`` of a stored sequence ``obs (T, B, N, D)`` from ``h0 (B, N,
+        H)``, with ``starts (T, B)`` as in :meth:`memory` (gradients flow through time)."""
+        h, out = h0, []
+        for t in range(obs.shape[0]):
+            h = self.memory(obs[t], h, starts[t])
+            out.append(h)
+        return torch.stack(out)
+
     # -- the factors ----------------------------------------------------------------------------
 
-    def factors(self, obs: torch.Tensor, actions: torch.Tensor, graph: torch.Tensor) -> Categorical:
-        """Every robot's factor ``pi_i(. | o_i, a_parents(i))`` given all robots' ``actions (B, N)``
-        (only parents' entries are read) and ``graph (B, N, N)``: a ``(B, N)`` Categorical."""
+    def factors(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        graph: torch.Tensor,
+        memory: torch.Tensor | None = None,
+    ) -> Categorical:
+        """Every robot's factor ``pi_i(. | o_i, a_parents(i))`` (recurrent: ``(h_i,
+        a_parents(i))`` with ``memory (B, N, H)``) given all robots' ``actions (B, N)`` (only
+        parents' entries are read) and ``graph (B, N, N)``: a ``(B, N)`` Categorical."""
         B, N = actions.shape
+        if self.recurrent and memory is None:
+            raise ValueError("a recurrent BN actor needs the robots' memory (see memory())")
+        own = memory if self.recurrent else obs
         onehot = nn.functional.one_hot(actions.long(), self.n_actions).to(obs.dtype)  # (B, N_j, A)
         slots = graph[..., None] * onehot[:, :, None, :]  # (B, N_j, N_i, A): j's action for i
         slots = slots.permute(0, 2, 1, 3).reshape(B, N, N * self.n_actions)
-        return Categorical(logits=self.actor(torch.cat([obs, slots], dim=-1)))
+        return Categorical(logits=self.actor(torch.cat([own, slots], dim=-1)))
 
-    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+    def log_prob(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        graph: torch.Tensor,
+        memory: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """``(B, N)`` per-robot log-factors; their sum over robots is the joint log-probability."""
-        return self.factors(obs, actions, graph).log_prob(actions.long())
+        return self.factors(obs, actions, graph, memory).log_prob(actions.long())
 
     @torch.no_grad()
     def act(
@@ -246,13 +302,14 @@ class BayesNetActor(nn.Module):
         graph: torch.Tensor,
         deterministic: bool = False,
         generator: torch.Generator | None = None,
+        memory: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B, N)`` actions drawn in topological order, one batched pass per DAG level."""
         B, N, _ = obs.shape
         level = levels(graph)
         actions = torch.zeros(B, N, dtype=torch.long)
         for lv in range(int(level.max()) + 1):
-            dist = self.factors(obs, actions, graph)
+            dist = self.factors(obs, actions, graph, memory)
             if deterministic:
                 chosen = dist.probs.argmax(-1)
             else:
@@ -290,6 +347,7 @@ class BayesNetPolicy:
         self.comm_range = comm_range
         self.deterministic = deterministic
         self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        self.hidden: torch.Tensor | None = None  # recurrent actors: every robot's memory
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, task: Any = None) -> np.ndarray:
@@ -299,10 +357,28 @@ class BayesNetPolicy:
                 f"this BN policy takes observations (E, {self.actor.n_agents}, {self.actor.obs_dim}) "
                 f"(it was trained on {self.actor.n_agents} robots), got {tuple(x.shape)}"
             )
+        memory = self._remember(x, task) if self.actor.recurrent else None
         mask = comm_mask(task, self.comm_range) if self.comm_range is not None else None
         graph = self.actor.sample_graph(x, deterministic=True, comm_mask=mask, generator=self.generator)
-        actions = self.actor.act(x, graph, deterministic=self.deterministic, generator=self.generator)
+        actions = self.actor.act(
+            x, graph, deterministic=self.deterministic, generator=self.generator, memory=memory
+        )
         return actions.numpy().astype(np.int64)
+
+    def _remember(self, x: torch.Tensor, task: Any) -> torch.Tensor:
+        """Advance the robots' memories; a copy whose ``task.steps`` is 0 starts afresh."""
+        steps = getattr(task, "steps", None)
+        if steps is None:
+            raise ValueError(
+                "a recurrent policy needs the task (its `steps` tell where episodes start): "
+                "call act(obs, task)"
+            )
+        E = x.shape[0]
+        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)).copy(), dtype=torch.float32)
+        if self.hidden is None or self.hidden.shape[0] != E:
+            self.hidden, start = self.actor.initial_state(E), torch.ones(E)
+        self.hidden = self.actor.memory(x, self.hidden, start)
+        return self.hidden
 
 
 def load_bayes_net_policy(
@@ -319,6 +395,7 @@ def load_bayes_net_policy(
         order=order if order is None or order == "learned" else torch.as_tensor(order),
         context=cfg["context"],
         edge_prob=cfg.get("edge_prob"),
+        recurrent=int(cfg.get("recurrent", 0)),
     )
     actor.load_state_dict(data["actor"])
     comm_range = float(data["comm_range"]) if cfg["context"] == "pairwise" else None

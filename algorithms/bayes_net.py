@@ -28,6 +28,11 @@ it, with:
   issue tracker asks for): no edge network; each allowed pair is an edge with probability ``p``,
   drawn afresh every step and at execution: correlated action without context.
 
+* **Recurrent actor** (``--recurrent H``, the paper's partially observed runs are recurrent): a
+  GRU memory per robot, zeroed at episode starts; the factor reads ``(h_i, parents' actions)``,
+  the edge network the current observations. The update re-runs each env copy's memories over
+  its whole rollout (minibatches of copies), so gradients flow through time.
+
 Actions must be discrete (parents' actions enter as one-hot slots). The actor is sized for the
 training swarm (parent slots and edge logits for N robots), so a policy runs on that N only.
 Policies are evaluated with the argmax graph and the most likely actions.
@@ -100,6 +105,10 @@ class Args:
     edge_prob: float | None = None
     """Random-DAG ablation: no edge network; every allowed pair is an edge with this probability,
     drawn afresh every step, at execution too. Nothing to anneal: needs --no-anneal."""
+    recurrent: int = 0
+    """GRU size of the actor's memory (0: feed-forward): each robot's factor reads its memory
+    of past observations; minibatches then hold whole env copies' rollouts (num_envs >=
+    minibatches)."""
     hold: float = 0.4
     """Fraction of training with threshold 1 (a dense DAG is encouraged)."""
     decay_end: float = 0.7
@@ -183,6 +192,13 @@ class Args:
                     "anneal: pass --no-anneal (anneal=False)"
                 )
         check_ppo_args(self)
+        if self.recurrent < 0:
+            raise ValueError(f"recurrent must be >= 0, got {self.recurrent}")
+        if self.recurrent and self.minibatches > self.num_envs:
+            raise ValueError(
+                f"minibatches={self.minibatches} exceeds the num_envs={self.num_envs} copy sequences "
+                "a recurrent actor's minibatches are drawn from"
+            )
         if self.minibatches > self.num_envs * self.rollout_steps:
             raise ValueError(
                 f"minibatches={self.minibatches} exceeds the {self.num_envs * self.rollout_steps} "
@@ -203,6 +219,7 @@ STRUCTURAL = (
     "rollout_steps",
     "anneal",
     "edge_prob",
+    "recurrent",
 )
 
 
@@ -237,11 +254,19 @@ class BNModel(nn.Module):
         context: str,
         order: tuple[int, ...] | str | None = None,
         edge_prob: float | None = None,
+        recurrent: int = 0,
     ) -> None:
         super().__init__()
         order_t = order if order is None or order == "learned" else torch.as_tensor(order)
         self.actor = BayesNetActor(
-            obs_dim, n_actions, n_agents, tuple(hidden), order=order_t, context=context, edge_prob=edge_prob
+            obs_dim,
+            n_actions,
+            n_agents,
+            tuple(hidden),
+            order=order_t,
+            context=context,
+            edge_prob=edge_prob,
+            recurrent=recurrent,
         )
         self.critic = Critic(state_dim + obs_dim, tuple(hidden))
         self.value_norm = ValueNorm(())
@@ -310,8 +335,12 @@ def train(args: Args) -> TrainResult:
         "context": actor_context,
         "order": "learned" if args.learn_order else (None if args.order is None else list(args.order)),
         "edge_prob": args.edge_prob,
+        "recurrent": args.recurrent,
     }
-    model = BNModel(D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"], args.edge_prob)
+    model = BNModel(
+        D, A, N, S, tuple(args.hidden), actor_context, actor_config["order"], args.edge_prob, args.recurrent
+    )
+    recurrent = bool(args.recurrent)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     run = start_run(data, model, optimizer, args, run_dir)
@@ -348,6 +377,10 @@ def train(args: Args) -> TrainResult:
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
     )
+    # Recurrent actors: the memories entering each rollout and where episodes start.
+    buf_start = torch.zeros(T, E)
+    memory = model.actor.initial_state(E) if recurrent else None
+    starts = torch.ones(E)
     log = UpdateLog(logger, args.progress, n_updates * E * T, global_step, f"bayes-net {args.env}")
     if data is not None:
         log.recent = list(data.get("recent_returns", []))
@@ -372,6 +405,7 @@ def train(args: Args) -> TrainResult:
     for update in range(start_update, n_updates):
         if update == start_update or update % args.checkpoint_every == 0:
             obs, state, comm, active = fresh_episodes(update)
+            starts = torch.ones(E)
         fraction = update / n_updates
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - fraction)
@@ -384,11 +418,16 @@ def train(args: Args) -> TrainResult:
             order_noise = torch.rand(E, N, N, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
             mask = comm & active.bool()[:, :, None]  # parents: in range and still in the episode
             with torch.no_grad():
+                if recurrent:
+                    if t == 0:
+                        memory_h0 = memory
+                    buf_start[t] = starts
+                    memory = model.actor.memory(obs, memory, starts)
                 graph, pairs = model.actor.sample_graph(
                     obs, comm_mask=mask, tau=args.tau, noise=noise, order_noise=order_noise, return_mask=True
                 )
-                action = model.actor.act(obs, graph, generator=gumbel)
-                buf_logp[t] = model.actor.log_prob(obs, action, graph)
+                action = model.actor.act(obs, graph, generator=gumbel, memory=memory)
+                buf_logp[t] = model.actor.log_prob(obs, action, graph, memory)
                 cin = critic_input(obs, state)
                 buf_val[t] = model.value(cin)
                 densities.append(float(model.actor.density(graph, pairs)))
@@ -418,6 +457,7 @@ def train(args: Args) -> TrainResult:
                 episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
             active = active * (1.0 - buf_done[t])
             active[torch.as_tensor(finished)] = 1.0
+            starts = torch.as_tensor(finished, dtype=torch.float32)
             obs = torch.as_tensor(obs_np, dtype=torch.float32)
             state = torch.as_tensor(venv.state(), dtype=torch.float32)
             if neighbours:
@@ -444,7 +484,14 @@ def train(args: Args) -> TrainResult:
         with torch.no_grad():
             b_val_old = model.value_norm.normalize(b_val)
         for _ in range(args.epochs):
-            for idx in minibatch_indices(B, args.minibatches, rng):
+            for idx in minibatch_indices(E if recurrent else B, args.minibatches, rng):
+                mb_memory = None
+                if recurrent:  # idx: env copies; re-run their memories over the whole rollout
+                    copies = idx
+                    mb_memory = model.actor.unroll_memory(
+                        buf_obs[:, copies], memory_h0[copies], buf_start[:, copies]
+                    ).reshape(-1, N, args.recurrent)
+                    idx = (torch.arange(T)[:, None] * E + copies[None, :]).reshape(-1)  # t-major
                 live = b_active[idx]
                 mb_mask = b_mask[idx]
                 graph, pairs = model.actor.sample_graph(
@@ -455,7 +502,7 @@ def train(args: Args) -> TrainResult:
                     order_noise=b_order_noise[idx],
                     return_mask=True,
                 )
-                dist = model.actor.factors(b_obs[idx], b_act[idx], graph)
+                dist = model.actor.factors(b_obs[idx], b_act[idx], graph, mb_memory)
                 logp = dist.log_prob(b_act[idx])[live]
                 entropy = dist.entropy()[live].mean()
                 adv = normalize_advantages(b_adv[idx][live])

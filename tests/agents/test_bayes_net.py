@@ -181,3 +181,31 @@ def test_random_dag_draws_each_allowed_edge_with_its_probability_and_replays() -
         BayesNetActor(4, 3, 5, edge_prob=1.5)
     with pytest.raises(ValueError, match="no edge network"):
         actor.edge_logits(obs[:1])
+
+
+def test_recurrent_memory_unrolls_like_its_steps_and_restarts_with_episodes() -> None:
+    torch.manual_seed(0)
+    actor = BayesNetActor(obs_dim=4, n_actions=3, n_agents=3, hidden=(16,), recurrent=8)
+    obs = torch.randn(5, 2, 3, 4)
+    starts = torch.tensor([[1, 1], [0, 0], [0, 1], [0, 0], [1, 0]], dtype=torch.float32)
+    h0 = torch.randn(2, 3, 8)
+    h, stepped = h0, []
+    for t in range(5):
+        h = actor.memory(obs[t], h, starts[t])
+        stepped.append(h)
+    assert torch.allclose(actor.unroll_memory(obs, h0, starts), torch.stack(stepped))
+    fresh = actor.memory(obs[0], torch.zeros(2, 3, 8))
+    assert torch.allclose(stepped[0], fresh)  # a start zeroes the memory first
+    # The factor depends on the past: same current observation, different histories.
+    a = actor.memory(obs[1], actor.memory(obs[0], actor.initial_state(2)))
+    b = actor.memory(obs[1], actor.memory(-obs[0], actor.initial_state(2)))
+    graph, acts = torch.zeros(2, 3, 3), torch.zeros(2, 3, dtype=torch.long)
+    assert not torch.allclose(
+        actor.factors(obs[1], acts, graph, a).probs, actor.factors(obs[1], acts, graph, b).probs
+    )
+    with pytest.raises(ValueError, match="needs the robots' memory"):
+        actor.factors(obs[1], acts, graph)
+    with pytest.raises(ValueError, match="no memory"):
+        BayesNetActor(4, 3, 3).memory(obs[0], h0)
+    with pytest.raises(ValueError, match="recurrent must be >= 0"):
+        BayesNetActor(4, 3, 3, recurrent=-1)

@@ -87,6 +87,37 @@ def test_random_dag_ablation_trains_runs_and_is_kept_in_the_policy(tmp_path) -> 
         )
 
 
+@pytest.mark.parametrize("context", ["joint", "neighbours"])
+def test_recurrent_actor_trains_replays_its_rollout_and_round_trips(tmp_path, context: str) -> None:
+    # With a vanishing learning rate the policy never moves, so every minibatch's recomputed
+    # log-probabilities (memories re-run over each copy's rollout) must equal the rollout's. The
+    # factors' output gain is 0.01, so a wrong memory moves the KL by only ~1e-7: hence 1e-9.
+    still = train(
+        Args(
+            out=tmp_path / "still",
+            env_kwargs=("max_cycles=15",),  # episodes start inside the rollouts: memories restart
+            recurrent=8,
+            context=context,
+            lr=1e-30,
+            **dict(TINY, total_steps=800),
+        )
+    )
+    with (still.run_dir / "progress.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert all(abs(float(r["losses/approx_kl"])) < 1e-9 and float(r["losses/clipfrac"]) == 0.0 for r in rows)
+    result = train(Args(out=tmp_path / "r", recurrent=8, context=context, **TINY))
+    data = torch.load(result.run_dir / "policy.pt", weights_only=True)
+    assert data["actor_config"]["recurrent"] == 8 and "gru.weight_hh" in data["actor"]
+    policy = make_policy(str(result.run_dir), "navigation-v0")
+    assert np.isfinite(evaluate("navigation-v0", policy, episodes=2)["mean_return"])
+    with pytest.raises(ValueError, match="needs the task"):
+        policy.act(np.zeros((1, 3, policy.actor.obs_dim), dtype=np.float32))
+    with pytest.raises(ValueError, match="recurrent: 8 -> 0"):
+        train(Args(out=tmp_path / "r", resume=True, context=context, **dict(TINY, total_steps=800)))
+    with pytest.raises(ValueError, match="copy sequences"):
+        Args(recurrent=8, num_envs=2, minibatches=4)
+
+
 def test_schedule_holds_then_decays_then_raises_alpha() -> None:
     args = Args(hold=0.4, decay_end=0.7, alpha_start=0.1, alpha_end=1.0)
     assert sparsity_schedule(0.0, args) == (1.0, 0.1)

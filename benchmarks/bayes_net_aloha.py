@@ -18,7 +18,7 @@ delivered per episode over the scheduler's on the same episodes; mean and 95% St
 interval over seeds. Writes the ``bayes_net_aloha`` section of ``benchmarks/RESULTS.md`` and
 ``benchmarks/bayes_net_aloha.png``.
 
-    python benchmarks/bayes_net_aloha.py                 # ~40 min on 2 cores
+    python benchmarks/bayes_net_aloha.py                 # ~30 min on 2 cores
     python benchmarks/bayes_net_aloha.py --sizes 4x2 --seeds 2 --total-steps 6400 --no-write
 """
 

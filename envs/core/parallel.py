@@ -166,8 +166,8 @@ class SwarmParallelEnv(ParallelEnv):
                 arr = np.asarray(vals)
             else:
                 arrs = [np.asarray(v) for v in vals]
-                if self._action_shape == (1,):  # an unambiguous scalar for a one-element Box (as
-                    arrs = [x.reshape(1) if x.ndim == 0 else x for x in arrs]  # Gymnasium users send)
+                if self._action_shape == (1,):  # a scalar for a one-element Box is unambiguous
+                    arrs = [x.reshape(1) if x.ndim == 0 else x for x in arrs]
                 if not all(x.dtype.kind in "fiu" for x in arrs):  # else bools become 0.0 / 1.0
                     a, x = next((a, x) for a, x in zip(live, arrs) if x.dtype.kind not in "fiu")
                     raise TypeError(f"action for {a}: continuous actions must be numbers, not {x.dtype}")

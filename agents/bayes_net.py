@@ -37,7 +37,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import nn
 from torch.distributions import Categorical
 
-from swarmzoo.agents.networks import mlp
+from swarmzoo.agents.networks import episode_starts, mlp
 from swarmzoo.envs.core.arena import min_image
 
 
@@ -367,14 +367,8 @@ class BayesNetPolicy:
 
     def _remember(self, x: torch.Tensor, task: Any) -> torch.Tensor:
         """Advance the robots' memories; a copy whose ``task.steps`` is 0 starts afresh."""
-        steps = getattr(task, "steps", None)
-        if steps is None:
-            raise ValueError(
-                "a recurrent policy needs the task (its `steps` tell where episodes start): "
-                "call act(obs, task)"
-            )
         E = x.shape[0]
-        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)).copy(), dtype=torch.float32)
+        start = episode_starts(task, E)
         if self.hidden is None or self.hidden.shape[0] != E:
             self.hidden, start = self.actor.initial_state(E), torch.ones(E)
         self.hidden = self.actor.memory(x, self.hidden, start)

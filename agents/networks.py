@@ -294,14 +294,8 @@ class ActorPolicy:
         return self.actor.to_env(action)
 
     def _recurrent_step(self, x: torch.Tensor, task: Any) -> torch.distributions.Distribution:
-        steps = getattr(task, "steps", None)
-        if steps is None:
-            raise ValueError(
-                "a recurrent policy needs the task (its `steps` tell where episodes start): "
-                "call act(obs, task)"
-            )
         E, N = x.shape[:2]
-        start = torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (E,)).copy(), dtype=torch.float32)
+        start = episode_starts(task, E)
         if self.hidden is None or self.hidden.shape[0] != E * N:
             self.hidden = self.actor.initial_state(E * N)
             start = torch.ones(E)
@@ -309,6 +303,21 @@ class ActorPolicy:
         return self.actor._distribution_of(
             (dist.logits if self.actor.spec.action_kind == "discrete" else dist.mean).reshape(E, N, -1)
         )
+
+
+def episode_starts(task: Any, n_envs: int) -> torch.Tensor:
+    """``(E,)`` float: 1 for the copies whose episode starts at this step (``task.steps == 0``),
+    where a recurrent policy zeroes its memory.
+
+    Raises:
+        ValueError: no task (or one without ``steps``) was given to ``act``.
+    """
+    steps = getattr(task, "steps", None)
+    if steps is None:
+        raise ValueError(
+            "a recurrent policy needs the task (its `steps` tell where episodes start): call act(obs, task)"
+        )
+    return torch.as_tensor(np.broadcast_to(np.asarray(steps) == 0, (n_envs,)).copy(), dtype=torch.float32)
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:

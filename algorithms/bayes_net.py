@@ -377,7 +377,7 @@ def train(args: Args) -> TrainResult:
     buf_logp, buf_val, buf_next_val, buf_rew, buf_term, buf_done, buf_active = (
         torch.zeros(T, E, N) for _ in range(7)
     )
-    # Recurrent actors: the memories entering each rollout and where episodes start.
+    # Recurrent actors: the robots' memories and, per rollout step, where episodes start.
     buf_start = torch.zeros(T, E)
     memory = model.actor.initial_state(E) if recurrent else None
     starts = torch.ones(E)
@@ -413,14 +413,13 @@ def train(args: Args) -> TrainResult:
         episode_returns: list[float] = []
         densities: list[float] = []
         argmax_densities: list[float] = []
+        memory_h0 = memory  # the memories entering this rollout (recurrent actors)
         for t in range(T):
             noise = torch.rand(E, N, N, 2, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
             order_noise = torch.rand(E, N, N, generator=gumbel).clamp_(1e-10, 1.0 - 1e-10)
             mask = comm & active.bool()[:, :, None]  # parents: in range and still in the episode
             with torch.no_grad():
                 if recurrent:
-                    if t == 0:
-                        memory_h0 = memory
                     buf_start[t] = starts
                     memory = model.actor.memory(obs, memory, starts)
                 graph, pairs = model.actor.sample_graph(

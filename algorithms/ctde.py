@@ -519,11 +519,11 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
                 model, optimizer, args, env_kwargs, global_step, update + 1, wall, rng, log.recent
             )
             atomic_torch_save(data, ckpt_path)
-            if args.capture_video:
+            if args.capture_video or on_checkpoint is not None:
                 write_policy()
+            if args.capture_video:
                 record_run_video(run_dir, global_step, args.seed)
             if on_checkpoint is not None:
-                write_policy()
                 with torch.random.fork_rng():
                     on_checkpoint(run_dir, global_step)
     log.close()

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bayes_net_coordination import at, fmt  # noqa: E402
 
-from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
 
 BN_VARIANTS = {
     "bn-mappo": dict(anneal=True),
@@ -230,11 +230,7 @@ def plot(results: list[dict], ref: dict, args: Args) -> None:
         for m in args.methods:
             rs = [r for r in results if r["size"] == size and r["method"] == m and r["curve"]]
             ys = np.array([[at(r["curve"], g) / scale for g in grid] for r in rs])
-            stats = np.array([mean_ci95(col) for col in ys.T])
-            line = ax.plot(grid, stats[:, 0], label=m)[0]
-            ax.fill_between(
-                grid, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=line.get_color(), alpha=0.2
-            )
+            plot_mean_ci(ax, grid, ys, m)
         aloha = np.mean([ref[(size, "aloha", s)] for s in range(args.seeds)]) / scale
         ax.axhline(1.0, color="k", lw=0.8, ls=":", label="central scheduler")
         ax.axhline(aloha, color="gray", lw=0.8, ls="--", label="slotted ALOHA")

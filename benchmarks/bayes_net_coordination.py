@@ -26,7 +26,7 @@ import tyro
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
 
 METHODS = ("mappo", "ippo", "bn-mappo", "bn-mappo (no annealing)")
 
@@ -195,11 +195,7 @@ def plot(results: list[dict], args: Args) -> None:
         for m in args.methods:
             rs = [r for r in results if r["n"] == n and r["method"] == m and r["curve"]]
             ys = np.array([[at(r["curve"], g) for g in grid] for r in rs])
-            stats = np.array([mean_ci95(col) for col in ys.T])
-            line = ax.plot(grid, stats[:, 0], label=m)[0]
-            ax.fill_between(
-                grid, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=line.get_color(), alpha=0.2
-            )
+            plot_mean_ci(ax, grid, ys, m)
         ax.axhline(1.0, color="k", lw=0.8, ls=":")
         ax.set_title(f"coordination-v0, N = {n}")
         ax.set_xlabel("env steps")

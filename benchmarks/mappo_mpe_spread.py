@@ -25,7 +25,7 @@ step, the env's ``success``), with the scripted Hungarian heuristic and random a
 same episodes. Seeds are 1000 apart, since env copy i of seed s is seeded s + i. Writes the
 ``mappo_mpe_spread`` section of ``benchmarks/RESULTS.md`` and ``benchmarks/mappo_mpe_spread.png``.
 
-    python benchmarks/mappo_mpe_spread.py                     # ~45 min on 2 cores
+    python benchmarks/mappo_mpe_spread.py                     # ~30 min on 2 cores
     python benchmarks/mappo_mpe_spread.py --seeds 2 --steps 20000 --eval-every 10000 --no-write
 """
 
@@ -43,7 +43,7 @@ import tyro
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
 
 ENV_ID = "navigation-v0"
 ENV_KWARGS = {"preset": "mpe_spread", "n_agents": 3, "max_cycles": 25}
@@ -223,11 +223,7 @@ def plot(results: list[dict], refs: dict, args: Args) -> None:
             ys = np.array(
                 [np.interp(grid, [c[0] for c in r["curve"]], [c[1 + k] for c in r["curve"]]) for r in rs]
             )
-            stats = np.array([mean_ci95(col) for col in ys.T])
-            line = ax.plot(grid, stats[:, 0], label=m)[0]
-            ax.fill_between(
-                grid, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=line.get_color(), alpha=0.2
-            )
+            plot_mean_ci(ax, grid, ys, m)
         for name, style in (("heuristic", "--"), ("random", ":")):
             ax.axhline(refs[name]["robot" if k == 0 else "success"], color="gray", ls=style, label=name)
         ax.set_xlabel("env steps")

@@ -27,7 +27,7 @@ import tyro
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmzoo.bench import cpu_model, mean_ci95, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
 
 TASKS = {
     "aloha-v0": {
@@ -181,11 +181,7 @@ def plot(results: list[dict], args: Args, budget: dict) -> None:
         for m in METHODS:
             rs = [r for r in results if r["env"] == t and r["method"] == m and r["curve"]]
             ys = np.array([np.interp(grid, *zip(*[(s, v) for s, _, v in r["curve"]])) for r in rs])
-            stats = np.array([mean_ci95(col) for col in ys.T])
-            line = ax.plot(grid, stats[:, 0], label=m)[0]
-            ax.fill_between(
-                grid, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=line.get_color(), alpha=0.2
-            )
+            plot_mean_ci(ax, grid, ys, m)
         ax.set_title(t)
         ax.set_xlabel("env steps")
         ax.grid(alpha=0.3)

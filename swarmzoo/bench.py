@@ -87,6 +87,19 @@ def mean_ci95(x: Sequence[float] | np.ndarray) -> tuple[float, float]:
     return float(x.mean()), float(half)
 
 
+def plot_mean_ci(
+    ax: Any, x: Sequence[float] | np.ndarray, ys: Sequence[Sequence[float]] | np.ndarray, label: str
+) -> Any:
+    """Plot the mean over runs ``ys (runs, len(x))`` against ``x`` with its 95% interval
+    (:func:`mean_ci95` per point) as a band of the line's colour; returns the line."""
+    stats = np.array([mean_ci95(col) for col in np.asarray(ys, dtype=float).T])
+    line = ax.plot(x, stats[:, 0], label=label)[0]
+    ax.fill_between(
+        x, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=line.get_color(), alpha=0.2
+    )
+    return line
+
+
 def write_results_section(path: str | Path, name: str, body: str) -> None:
     """Write ``body`` between the markers ``<!-- name:begin -->`` and ``<!-- name:end -->`` of the
     markdown file ``path`` (``benchmarks/RESULTS.md``), replacing what was between them and

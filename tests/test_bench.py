@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from swarmzoo.bench import mean_ci95, write_results_section
+from swarmzoo.bench import mean_ci95, plot_mean_ci, write_results_section
 
 
 def test_mean_ci95_matches_the_student_t_interval():
@@ -40,3 +40,19 @@ def test_write_results_section_replaces_only_its_own_section(tmp_path):
     text = path.read_text()
     assert "second" in text and "first" not in text and "other" in text
     assert text.count("<!-- a:begin -->") == 1
+
+
+def test_plot_mean_ci_draws_the_mean_and_its_interval():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ys = np.array([[0.0, 1.0, 2.0], [2.0, 3.0, 6.0], [1.0, 2.0, 4.0]])
+    line = plot_mean_ci(ax, [0, 1, 2], ys, "runs")
+    assert line.get_label() == "runs" and np.allclose(line.get_ydata(), [1.0, 2.0, 4.0])
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    half = [mean_ci95(col)[1] for col in ys.T]
+    assert np.isclose(band.max(), 4.0 + half[2]) and np.isclose(band.min(), 1.0 - half[0])
+    plt.close(fig)

@@ -730,8 +730,9 @@ class ByzantineTask(SwarmTask):
         return rewards, terminated, infos
 
     def reset_infos(self) -> dict[str, np.ndarray]:
-        """The step infos' metrics for the fresh episodes (counters at 0): reset and step report
-        the same keys, as RL libraries that build their info specs from ``reset`` expect."""
+        """The step infos' metrics after the fresh episodes' first exchange round (counters from
+        that round only): reset and step report the same keys, as RL libraries that build their
+        info specs from ``reset`` expect."""
         return self._metrics(*self._errors())
 
     def _metrics(self, err: np.ndarray, per_robot: np.ndarray) -> dict[str, np.ndarray]:

@@ -40,7 +40,7 @@ def build_config(task_cls: Any, kwargs: dict[str, Any]) -> Any:
             raise ValueError(f"unknown preset {preset!r} for {task_cls.name}; presets: {sorted(presets)}")
         values.update(presets[preset])
     fields = {f.name for f in dataclasses.fields(task_cls.Config)}
-    fixed = getattr(task_cls, "fixed_actions", None)
+    fixed = task_cls.fixed_actions
     if "continuous_actions" in kwargs and "continuous_actions" not in fields and fixed is not None:
         wanted = kwargs.pop("continuous_actions")
         if not isinstance(wanted, (bool, np.bool_)):

@@ -482,7 +482,7 @@ def load_policy(
     actor.load_state_dict(data["actor"])
     obs_norm = None
     if data.get("obs_norm") is not None:
-        from swarmzoo.algorithms.common.normalization import RunningMeanStd
+        from swarmzoo.agents.normalization import RunningMeanStd
 
         obs_norm = RunningMeanStd((actor.spec.obs_dim,))
         obs_norm.load_state_dict(data["obs_norm"])

@@ -40,7 +40,6 @@ Policies are evaluated with the argmax graph and the most likely actions.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -51,41 +50,28 @@ from gymnasium import spaces
 from torch import nn
 
 from swarmzoo.agents.bayes_net import BayesNetActor, comm_mask
-from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save, safe_load
-from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
+from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save
+from swarmzoo.agents.normalization import ValueNorm
+from swarmzoo.algorithms.common.gae import compute_gae, next_values
+from swarmzoo.algorithms.common.logging import to_jsonable
+from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
-from swarmzoo.algorithms.common.normalization import ValueNorm
-from swarmzoo.algorithms.common.ppo import (
-    TrainResult,
-    UpdateLog,
-    check_ppo_args,
-    check_resume,
-    clipped_policy_loss,
-    clipped_value_loss,
-    episode_seed,
-    next_values,
-    normalize_advantages,
-    start_run,
-)
-from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
-from swarmzoo.evaluation import record_run_video
+from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult
+from swarmzoo.algorithms.common.vector import make_training_env
 
 
 @dataclass
-class Args:
+class Args(BaseArgs):
     """BN-MAPPO on a swarmzoo env with discrete actions."""
 
     env: str = "navigation-v0"
     """A swarmzoo env id (discrete actions)."""
-    env_kwargs: tuple[str, ...] = ()
-    """Env arguments as KEY=VALUE (e.g. n_agents=5)."""
-    total_steps: int = 300_000
-    """Environment steps to train for, summed over env copies."""
     seed: int = 0
     """Seed of torch, the Gumbel noise, minibatch shuffling and the env copies."""
-    out: Path | None = None
-    """Run folder (default runs/<env>__bayes_net__<seed>__<time>)."""
+    minibatches: int = 4
+    """Minibatches per epoch (over env steps; each holds all robots of its steps)."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of actor, edge network and critic."""
     context: Literal["joint", "neighbours"] = "joint"
     """Edge context: 'joint' (the joint observation scores every pair; any earlier-ranked robot
     can be a parent) or 'neighbours' (each pair scored from the two robots' observations; only
@@ -117,60 +103,12 @@ class Args:
     """Weight of the sparsity term until decay_end."""
     alpha_end: float = 1.0
     """Weight of the sparsity term at the end of training (rising linearly after decay_end)."""
-    num_envs: int = 32
-    """Env copies stepped together."""
-    rollout_steps: int = 50
-    """Steps per env copy between updates."""
-    epochs: int = 10
-    """Passes over each rollout."""
-    minibatches: int = 4
-    """Minibatches per epoch (over env steps; each holds all robots of its steps)."""
-    lr: float = 7e-4
-    """Adam learning rate."""
-    anneal_lr: bool = True
-    """Decay the learning rate linearly to 0."""
-    gamma: float = 0.95
-    """Discount."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    clip_coef: float = 0.2
-    """PPO ratio clip."""
-    value_clip: float = 0.2
-    """Clip of the value update around the old value (0 turns it off)."""
-    ent_coef: float = 0.01
-    """Entropy bonus."""
-    vf_coef: float = 1.0
-    """Weight of the value loss."""
-    max_grad_norm: float = 10.0
-    """Gradient norm clip."""
-    hidden: tuple[int, ...] = (64, 64)
-    """Hidden layer sizes of actor, edge network and critic."""
-    checkpoint_every: int = 10
-    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
-    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
-    and resumed from it continues exactly as the uninterrupted run does."""
-    capture_video: bool = False
-    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
-    (policy.pt is then written at every checkpoint too, not only at the end)."""
-    resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
-    dropped and recomputed)."""
-    progress: bool = True
-    """Show a progress bar with the live return."""
-    tensorboard: bool = True
-    """Write TensorBoard event files beside progress.csv."""
-    torch_threads: int = 1
-    """torch intra-op threads."""
 
     def __post_init__(self) -> None:
-        for name in ("total_steps", "num_envs", "rollout_steps", "epochs", "minibatches", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lr", "clip_coef", "tau", "comm_range"):
+        super().__post_init__()
+        for name in ("tau", "comm_range"):
             if not 0 < getattr(self, name) < float("inf"):
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
-        if self.torch_threads < 1:
-            raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}")
         if self.context not in ("joint", "neighbours"):
             raise ValueError(f"context must be 'joint' or 'neighbours', got {self.context!r}")
         if not 0 <= self.hold <= self.decay_end <= 1:
@@ -181,8 +119,6 @@ class Args:
             raise ValueError(
                 f"alpha_start and alpha_end must be >= 0, got {self.alpha_start}, {self.alpha_end}"
             )
-        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
         if self.edge_prob is not None:
             if not 0 <= self.edge_prob <= 1:
                 raise ValueError(f"edge_prob must lie in [0, 1], got {self.edge_prob}")
@@ -191,7 +127,6 @@ class Args:
                     "edge_prob fixes the edge probability of a random DAG, so there is no density to "
                     "anneal: pass --no-anneal (anneal=False)"
                 )
-        check_ppo_args(self)
         if self.recurrent < 0:
             raise ValueError(f"recurrent must be >= 0, got {self.recurrent}")
         if self.recurrent and self.minibatches > self.num_envs:
@@ -280,42 +215,13 @@ def critic_input(obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
     return torch.cat([state[:, None, :].expand(-1, obs.shape[1], -1), obs], dim=-1)
 
 
-def _checkpoint(
-    model, optimizer, args, env_kwargs, actor_config, global_step, update, elapsed, rngs, recent_returns
-) -> dict[str, Any]:
-    rng, gumbel = rngs
-    return {
-        "format": POLICY_FORMAT,
-        "algo": "bayes_net_checkpoint",
-        "actor_config": actor_config,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "args": to_jsonable(args),
-        "env_id": args.env,
-        "env_kwargs": env_kwargs,
-        "global_step": global_step,
-        "update": update,
-        "elapsed": elapsed,
-        "torch_rng": torch.get_rng_state(),
-        "numpy_rng": rng.bit_generator.state,
-        "gumbel_rng": gumbel.get_state(),
-        "recent_returns": list(recent_returns),
-    }
-
-
-def train(args: Args) -> TrainResult:
-    """Train BN-MAPPO; see the module docstring."""
-    torch.set_num_threads(args.torch_threads)
-    torch.manual_seed(args.seed)
-    env_kwargs = parse_env_kwargs(args.env_kwargs)
-    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "bayes_net", args.seed)
-    ckpt_path = run_dir / "checkpoints" / "latest.pt"
-    data = safe_load(ckpt_path) if args.resume else None
-    if data is not None:
-        check_resume(data, args, "bayes_net_checkpoint", STRUCTURAL)
+def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResult:
+    """Train BN-MAPPO; see the module docstring. ``on_checkpoint(run_dir, global_step)`` as in
+    :func:`swarmzoo.algorithms.ctde.train`."""
+    run = Run(args, "bayes_net", STRUCTURAL, "bayes_net_checkpoint", hooks=[on_checkpoint])
     if ":" in args.env:
         raise ValueError("bayes-net trains on swarmzoo env ids (it reads the task for positions and state)")
-    venv = make_training_env(args.env, args.num_envs, env_kwargs)
+    venv = make_training_env(args.env, args.num_envs, run.env_kwargs)
     if not isinstance(venv.single_action_space, spaces.Discrete):
         raise ValueError(
             f"{args.env} has {venv.single_action_space} actions; the BN policy needs discrete actions "
@@ -343,26 +249,38 @@ def train(args: Args) -> TrainResult:
     recurrent = bool(args.recurrent)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
-    run = start_run(data, model, optimizer, args, run_dir)
-    global_step, start_update, elapsed_before, rng, logger = (
-        run.global_step,
-        run.start_update,
-        run.elapsed,
-        run.rng,
-        run.logger,
-    )
+
+    def write_policy(path: Path) -> None:
+        policy = {
+            "format": POLICY_FORMAT,
+            "algo": "bayes_net",
+            "actor_config": actor_config,
+            "actor": model.actor.state_dict(),
+            "comm_range": args.comm_range,
+            "env_id": args.env,
+            "env_kwargs": dict(run.env_kwargs),
+            "args": to_jsonable(args),
+            "global_step": run.global_step,
+        }
+        atomic_torch_save(policy, path)
+
+    def checkpoint_state() -> dict[str, Any]:
+        return {"actor_config": actor_config, "gumbel_rng": gumbel.get_state()}
+
+    desc = f"bayes-net {args.env}"
+    run.start(model, optimizer, n_updates, E * T, desc, policy=write_policy, state=checkpoint_state)
     # The Gumbel stream of the sampled DAGs, continued from the checkpoint like the others.
     gumbel = torch.Generator().manual_seed(
-        int(np.random.SeedSequence([args.seed, start_update, 3]).generate_state(1)[0])
+        int(np.random.SeedSequence([args.seed, run.start_update, 3]).generate_state(1)[0])
     )
-    if data is not None and "gumbel_rng" in data:
-        gumbel.set_state(data["gumbel_rng"])
+    if run.data is not None and "gumbel_rng" in run.data:
+        gumbel.set_state(run.data["gumbel_rng"])
 
     def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
         ``obs (E, N, D)``, ``state (E, S)``, the communication mask ``(E, N, N)`` and the active
         mask ``(E, N)``."""
-        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
+        obs_np, _ = venv.reset(seed=run.episode_seed(update))
         obs = torch.as_tensor(obs_np, dtype=torch.float32)
         state = torch.as_tensor(venv.state(), dtype=torch.float32)
         comm = comm_mask(venv.task, args.comm_range) if neighbours else torch.ones(E, N, N, dtype=torch.bool)
@@ -381,34 +299,12 @@ def train(args: Args) -> TrainResult:
     buf_start = torch.zeros(T, E)
     memory = model.actor.initial_state(E) if recurrent else None
     starts = torch.ones(E)
-    log = UpdateLog(logger, args.progress, n_updates * E * T, global_step, f"bayes-net {args.env}")
-    if data is not None:
-        log.recent = list(data.get("recent_returns", []))
-    t_start = time.time()
-
-    def write_policy() -> None:
-        atomic_torch_save(
-            {
-                "format": POLICY_FORMAT,
-                "algo": "bayes_net",
-                "actor_config": actor_config,
-                "actor": model.actor.state_dict(),
-                "comm_range": args.comm_range,
-                "env_id": args.env,
-                "env_kwargs": dict(env_kwargs),
-                "args": to_jsonable(args),
-                "global_step": global_step,
-            },
-            run_dir / "policy.pt",
-        )
-
-    for update in range(start_update, n_updates):
-        if update == start_update or update % args.checkpoint_every == 0:
+    for update in run.updates():
+        if run.new_episodes(update):
             obs, state, comm, active = fresh_episodes(update)
             starts = torch.ones(E)
         fraction = update / n_updates
-        if args.anneal_lr:
-            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - fraction)
+        run.anneal_lr(update)
         threshold, alpha = sparsity_schedule(fraction, args)
         episode_returns: list[float] = []
         densities: list[float] = []
@@ -461,7 +357,7 @@ def train(args: Args) -> TrainResult:
             state = torch.as_tensor(venv.state(), dtype=torch.float32)
             if neighbours:
                 comm = comm_mask(venv.task, args.comm_range)
-            global_step += E
+            run.global_step += E
         with torch.no_grad():
             last_value = model.value(critic_input(obs, state))
         buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
@@ -483,7 +379,7 @@ def train(args: Args) -> TrainResult:
         with torch.no_grad():
             b_val_old = model.value_norm.normalize(b_val)
         for _ in range(args.epochs):
-            for idx in minibatch_indices(E if recurrent else B, args.minibatches, rng):
+            for idx in minibatch_indices(E if recurrent else B, args.minibatches, run.rng):
                 mb_memory = None
                 if recurrent:  # idx: env copies; re-run their memories over the whole rollout
                     copies = idx
@@ -516,45 +412,16 @@ def train(args: Args) -> TrainResult:
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
-                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
-        wall = elapsed_before + time.time() - t_start
         extra = {
             "charts/edge_density": float(np.mean(densities)),
             "charts/edge_density_argmax": float(np.mean(argmax_densities)),
             "charts/sparsity_threshold": threshold if args.anneal else float("nan"),
             "charts/sparsity_alpha": alpha if args.anneal else 0.0,
         }
-        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T, extra)
-        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
-            atomic_torch_save(
-                _checkpoint(
-                    model,
-                    optimizer,
-                    args,
-                    env_kwargs,
-                    actor_config,
-                    global_step,
-                    update + 1,
-                    wall,
-                    (rng, gumbel),
-                    log.recent,
-                ),
-                ckpt_path,
-            )
-            if args.capture_video:
-                write_policy()
-                record_run_video(run_dir, global_step, args.seed)
-    log.close()
-    venv.close()
-    write_policy()
-    return TrainResult(
-        run_dir=run_dir,
-        global_step=global_step,
-        wall_time=elapsed_before + time.time() - t_start,
-        final_return=log.final_return,
-        curve=log.curve,
-    )
+        run.end_update(update, episode_returns, extra)
+    return run.finish(venv)
 
 
 def main(argv: list[str] | None = None) -> TrainResult:

@@ -34,8 +34,6 @@ Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradien
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,84 +43,34 @@ import torch
 from torch import nn
 
 from swarmzoo.agents.networks import (
-    POLICY_FORMAT,
     ActorPolicy,
     ActorSpec,
     Critic,
-    atomic_torch_save,
     make_actor,
-    safe_load,
     save_policy,
     with_agent_ids,
 )
-from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
+from swarmzoo.agents.normalization import RunningMeanStd, ValueNorm
+from swarmzoo.algorithms.common.gae import compute_gae, next_values
+from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
-from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
-from swarmzoo.algorithms.common.ppo import (
-    TrainResult,
-    UpdateLog,
-    check_ppo_args,
-    check_resume,
-    clipped_policy_loss,
-    clipped_value_loss,
-    episode_seed,
-    next_values,
-    normalize_advantages,
-    start_run,
-)
-from swarmzoo.algorithms.common.vector import make_training_env, parse_env_kwargs
-from swarmzoo.evaluation import record_run_video
+from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult
+from swarmzoo.algorithms.common.vector import make_training_env
 
 
 @dataclass
-class Args:
+class Args(BaseArgs):
     """MAPPO / IPPO on a swarmzoo env (or any PettingZoo parallel env)."""
 
     env: str = "navigation-v0"
     """A swarmzoo env id, or 'module:factory' of any PettingZoo ParallelEnv with homogeneous agents
     (e.g. 'mpe2.simple_spread_v3:parallel_env')."""
-    env_kwargs: tuple[str, ...] = ()
-    """Env arguments as KEY=VALUE (e.g. n_agents=5 n_obstacles=2)."""
-    critic: Literal["central", "local"] = "central"
-    """'central' = MAPPO (critic sees the global state), 'local' = IPPO."""
-    total_steps: int = 300_000
-    """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
-    seed: int = 0
-    """Seed of torch, minibatch shuffling and the env copies (copy i gets env_seed + i, with
-    env_seed hashed from (seed, update) at each checkpoint, so runs with neighbouring seeds share
-    no episodes)."""
-    out: Path | None = None
-    """Run folder (default runs/<env>__ctde__<seed>__<time>)."""
-    num_envs: int = 32
-    """Env copies stepped together."""
-    rollout_steps: int = 50
-    """Steps per env copy between updates (T)."""
-    epochs: int = 10
-    """Passes over each rollout."""
-    minibatches: int = 4
-    """Minibatches per epoch."""
     lr: float = 7e-4
     """Adam learning rate (actor and critic)."""
-    anneal_lr: bool = True
-    """Decay the learning rate linearly to 0."""
-    gamma: float = 0.95
-    """Discount (0.95 suits swarm tasks' dense per-step rewards over 25-100-step episodes; it
-    reached the heuristic on navigation-v0 in half the steps 0.99 needed)."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    clip_coef: float = 0.2
-    """PPO ratio clip."""
-    value_clip: float = 0.2
-    """Clip of the value update around the old value (0 turns it off)."""
-    ent_coef: float = 0.01
-    """Entropy bonus."""
-    vf_coef: float = 1.0
-    """Weight of the value loss."""
-    max_grad_norm: float = 10.0
-    """Gradient norm clip."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of actor and critic."""
+    critic: Literal["central", "local"] = "central"
+    """'central' = MAPPO (critic sees the global state), 'local' = IPPO."""
     agent_ids: bool = False
     """Append a one-hot robot id to the actor's input (ties the policy to one swarm size)."""
     recurrent: int = 0
@@ -132,46 +80,13 @@ class Args:
     """Normalise value targets (MAPPO's ValueNorm)."""
     obs_norm: bool = False
     """Normalise observations with running statistics (stored in the policy)."""
-    checkpoint_every: int = 10
-    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
-    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
-    and resumed from it continues exactly as the uninterrupted run does."""
-    capture_video: bool = False
-    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
-    (policy.pt is then written at every checkpoint too, not only at the end)."""
-    resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
-    dropped and recomputed)."""
-    progress: bool = True
-    """Show a progress bar with the live return."""
-    tensorboard: bool = True
-    """Write TensorBoard event files beside progress.csv."""
-    torch_threads: int = 1
-    """torch intra-op threads (the env uses the other core)."""
 
     def __post_init__(self) -> None:
-        positive = (
-            "total_steps",
-            "num_envs",
-            "rollout_steps",
-            "epochs",
-            "minibatches",
-            "checkpoint_every",
-            "torch_threads",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        super().__post_init__()
         if self.recurrent < 0:
             raise ValueError(f"recurrent must be >= 0 (0: no GRU), got {self.recurrent}")
         if self.critic not in ("central", "local"):
             raise ValueError(f"critic must be 'central' (MAPPO) or 'local' (IPPO), got {self.critic!r}")
-        for name in ("lr", "clip_coef"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
-        check_ppo_args(self)
 
 
 # Args that fix what a checkpoint's networks and rollouts are; a resumed run must keep them.
@@ -268,49 +183,15 @@ def sequence_terms(
     )
 
 
-def _checkpoint(
-    model: CTDEModel,
-    optimizer: torch.optim.Optimizer,
-    args: Args,
-    env_kwargs: dict,
-    global_step: int,
-    update: int,
-    elapsed: float,
-    rng: np.random.Generator,
-    recent_returns: list[float],
-) -> dict[str, Any]:
-    return {
-        "format": POLICY_FORMAT,
-        "algo": "ctde",
-        "actor_spec": asdict(model.actor.spec),
-        "actor": model.actor.state_dict(),
-        "obs_norm": None if model.obs_norm is None else model.obs_norm.state_dict(),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "args": to_jsonable(args),
-        "env_id": args.env,
-        "env_kwargs": env_kwargs,
-        "global_step": global_step,
-        "update": update,
-        "elapsed": elapsed,
-        "torch_rng": torch.get_rng_state(),
-        "numpy_rng": rng.bit_generator.state,
-        "recent_returns": list(recent_returns),
-    }
-
-
-def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) -> TrainResult:
+def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResult:
     """Train MAPPO (``critic="central"``) or IPPO (``critic="local"``); see the module docstring.
 
     ``on_checkpoint(run_dir, global_step)``, when given, is called after every checkpoint with the
     current ``policy.pt`` already written, e.g. to evaluate the policy along training. It runs
     inside a forked torch random stream, so it does not change the run.
     """
-    torch.set_num_threads(args.torch_threads)
-    torch.manual_seed(args.seed)  # before the networks are built: their initial weights too
-    env_kwargs = parse_env_kwargs(args.env_kwargs)
-    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "ctde", args.seed)
-    venv = make_training_env(args.env, args.num_envs, env_kwargs)
+    run = Run(args, "ctde", STRUCTURAL, hooks=[on_checkpoint])  # seeds torch before the networks
+    venv = make_training_env(args.env, args.num_envs, run.env_kwargs)
     E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
     spec = ActorSpec.from_spaces(
         venv.single_observation_space,
@@ -330,27 +211,27 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
     state_dim = int(np.prod(venv.state_space.shape)) if central else 0
     model = CTDEModel(spec, state_dim + obs_dim, args)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
-    n_updates = max(1, args.total_steps // (E * T))
 
-    ckpt_path = run_dir / "checkpoints" / "latest.pt"
-    data = None
-    if args.resume:
-        data = safe_load(ckpt_path)
-        check_resume(data, args, "ctde", STRUCTURAL)
-    run = start_run(data, model, optimizer, args, run_dir)
-    global_step, start_update, elapsed_before, rng, logger = (
-        run.global_step,
-        run.start_update,
-        run.elapsed,
-        run.rng,
-        run.logger,
-    )
+    def write_policy(path: Path) -> None:
+        extra = {"algo": "ctde", "critic": args.critic, "global_step": run.global_step}
+        save_policy(path, model.actor, args.env, run.env_kwargs, model.obs_norm, extra=extra)
+
+    def checkpoint_state() -> dict[str, Any]:
+        return {
+            "actor_spec": asdict(model.actor.spec),
+            "actor": model.actor.state_dict(),
+            "obs_norm": None if model.obs_norm is None else model.obs_norm.state_dict(),
+        }
+
+    desc = f"ctde/{'mappo' if central else 'ippo'} {args.env}"
+    n_updates = max(1, args.total_steps // (E * T))
+    run.start(model, optimizer, n_updates, E * T, desc, policy=write_policy, state=checkpoint_state)
 
     def fresh_episodes(update: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
         ``obs (E, N, D)``, ``state (E, S)`` and the active mask. (A recurrent actor's hidden
         states restart with them: ``start`` is set for every robot.)"""
-        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
+        obs_np, _ = venv.reset(seed=run.episode_seed(update))
         state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
         return torch.as_tensor(obs_np, dtype=torch.float32), state, torch.ones(E, N)
 
@@ -367,35 +248,13 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
     buf_start = torch.zeros(T, E, N)
     buf_h0 = hidden
 
-    log = UpdateLog(
-        logger,
-        args.progress,
-        n_updates * E * T,
-        global_step,
-        f"ctde/{'mappo' if central else 'ippo'} {args.env}",
-    )
-    if data is not None:
-        log.recent = list(data.get("recent_returns", []))
-    t_start = time.time()
-
-    def write_policy() -> None:
-        save_policy(
-            run_dir / "policy.pt",
-            model.actor,
-            args.env,
-            env_kwargs,
-            model.obs_norm,
-            extra={"algo": "ctde", "critic": args.critic, "global_step": global_step},
-        )
-
-    for update in range(start_update, n_updates):
-        if update == start_update or update % args.checkpoint_every == 0:
+    for update in run.updates():
+        if run.new_episodes(update):
             obs, state, active = fresh_episodes(update)
             start = torch.ones(E, N)
         if recurrent:
             buf_h0 = hidden.clone()
-        if args.anneal_lr:
-            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
+        run.anneal_lr(update)
         episode_returns: list[float] = []
         # ---- rollout ------------------------------------------------------------------------
         for t in range(T):
@@ -438,7 +297,7 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
             start = torch.as_tensor(finished, dtype=torch.float32)[:, None].expand(E, N).clone()
             obs = torch.as_tensor(obs_np, dtype=torch.float32)
             state = torch.as_tensor(venv.state(), dtype=torch.float32) if central else None
-            global_step += E
+            run.global_step += E
         with torch.no_grad():
             last_value = model.value(model.critic_input(obs, state))
         buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
@@ -495,7 +354,7 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
             }
         n_items = E * N if recurrent else b_obs.shape[0]
         for _ in range(args.epochs):
-            for idx in minibatch_indices(n_items, args.minibatches, rng):
+            for idx in minibatch_indices(n_items, args.minibatches, run.rng):
                 if recurrent:
                     terms = sequence_terms(model, sequences, buf_h0, idx)
                 else:
@@ -509,33 +368,10 @@ def train(args: Args, on_checkpoint: Callable[[Path, int], None] | None = None) 
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
-                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
-        # ---- log and checkpoint -------------------------------------------------------------
-        wall = elapsed_before + time.time() - t_start
-        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
-        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
-            data = _checkpoint(
-                model, optimizer, args, env_kwargs, global_step, update + 1, wall, rng, log.recent
-            )
-            atomic_torch_save(data, ckpt_path)
-            if args.capture_video or on_checkpoint is not None:
-                write_policy()
-            if args.capture_video:
-                record_run_video(run_dir, global_step, args.seed)
-            if on_checkpoint is not None:
-                with torch.random.fork_rng():
-                    on_checkpoint(run_dir, global_step)
-    log.close()
-    venv.close()
-    write_policy()
-    return TrainResult(
-        run_dir=run_dir,
-        global_step=global_step,
-        wall_time=elapsed_before + time.time() - t_start,
-        final_return=log.final_return,
-        curve=log.curve,
-    )
+        run.end_update(update, episode_returns)
+    return run.finish(venv)
 
 
 def policy_of(result: TrainResult) -> ActorPolicy:

@@ -9,6 +9,9 @@ import numpy as np
 
 import swarmzoo
 from swarmzoo.agents.policies import Policy
+from swarmzoo.agents.rollout import record, record_run_video
+
+__all__ = ["coverage_comparison", "coverage_w2_curve", "evaluate", "record", "record_run_video"]
 
 
 def evaluate(
@@ -52,69 +55,6 @@ def evaluate(
     if successes:
         out["success_rate"] = float(np.mean(successes[:episodes]))
     return out
-
-
-def record(
-    env_id: str,
-    policy: Policy,
-    out: str | Path,
-    episodes: int = 1,
-    seed: int = 0,
-    fps: int | None = None,
-    **env_kwargs: Any,
-) -> Path:
-    """Render ``episodes`` episodes of ``policy`` back to back through the PettingZoo face
-    (wrapped in :class:`~swarmzoo.wrappers.RecordVideo`) to ``out``.
-
-    The format follows the suffix: ``.gif`` (Pillow) or ``.mp4`` (ffmpeg, via imageio-ffmpeg).
-    """
-    from swarmzoo.wrappers import RecordVideo
-
-    out = Path(out)
-    suffix = out.suffix.lower().lstrip(".")
-    if suffix not in ("gif", "mp4"):
-        raise ValueError(f"output must end in .gif or .mp4, got {out.name!r}")
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    env = swarmzoo.make(env_id, render_mode="rgb_array", **env_kwargs)
-    task = env.unwrapped.task
-    env = RecordVideo(
-        env,
-        out.parent,
-        episode_trigger=lambda episode: episode == 0,
-        episodes_per_video=episodes,
-        name_prefix=f".{out.stem}.partial",
-        fps=fps,
-        format=suffix,
-    )
-    for episode in range(episodes):
-        env.reset(seed=seed + episode)
-        while env.agents:
-            # The task's full batch: robots that are done (say, an empty battery) keep their row.
-            actions = policy.act(task.observe(), task)[0]
-            live = set(env.agents)
-            env.step({a: act for a, act in zip(env.possible_agents, actions) if a in live})
-    env.close()
-    return env.recorded_paths[0].replace(out)
-
-
-def record_run_video(run_dir: str | Path, step: int, seed: int = 0) -> Path:
-    """Record one episode of a run's current ``policy.pt`` (its own env and arguments) to
-    ``run_dir/videos/step_<step>.mp4``: the trainers' ``--capture-video``.
-
-    The trainer's torch random stream is forked, so recording does not change the run.
-    """
-    import torch
-
-    from swarmzoo.agents import make_policy
-    from swarmzoo.agents.networks import safe_load
-
-    run_dir = Path(run_dir)
-    meta = safe_load(run_dir / "policy.pt")
-    env_id, env_kwargs = meta["env_id"], dict(meta.get("env_kwargs", {}))
-    with torch.random.fork_rng():
-        policy = make_policy(str(run_dir / "policy.pt"), env_id, seed=seed)
-        return record(env_id, policy, run_dir / "videos" / f"step_{step}.mp4", seed=seed, **env_kwargs)
 
 
 def coverage_w2_curve(

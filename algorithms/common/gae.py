@@ -53,3 +53,13 @@ def compute_gae(
         running = deltas[t] + gamma * gae_lambda * not_done[t] * running
         advantages[t] = running
     return advantages, advantages + values
+
+
+def next_values(
+    values: torch.Tensor, last_value: torch.Tensor, final_values: torch.Tensor, dones: torch.Tensor
+) -> torch.Tensor:
+    """``(T, ...)`` bootstrap values for :func:`~swarmzoo.algorithms.common.gae.compute_gae`:
+    ``V(o_{t+1})`` within an episode (``values[t + 1]``, or ``last_value`` after the rollout), and
+    ``final_values[t]`` (V of the episode's final observation) where the copy reset at ``t``."""
+    within = torch.cat([values[1:], last_value[None]])
+    return torch.where(dones.bool(), final_values, within)

@@ -28,7 +28,10 @@ import tempfile
 import time
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 
 def default_run_dir(env: str, algo: str, seed: int) -> Path:
@@ -204,3 +207,75 @@ def read_progress(run_dir: str | Path) -> dict[str, list[float]]:
         for key, value in row.items():
             columns.setdefault(key, []).append(float(value) if value not in ("", None) else float("nan"))
     return columns
+
+
+LOSS_KEYS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
+
+
+class UpdateLog:
+    """Per-update bookkeeping the trainers share: loss statistics, the learning curve, the last
+    returns, ``progress.csv`` / TensorBoard rows (through a
+    :class:`~swarmzoo.algorithms.common.logging.RunLogger`) and an optional tqdm bar.
+
+    Per update: :meth:`add_losses` after each gradient step, then :meth:`finish_update`.
+    """
+
+    def __init__(self, logger, progress: bool, total_steps: int, initial_step: int, desc: str) -> None:
+        self.logger = logger
+        self.curve: list[tuple[int, float, float]] = []
+        self.recent: list[float] = []
+        self.stats: dict[str, list[float]] = {k: [] for k in LOSS_KEYS}
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True, desc=desc
+            )
+
+    def add_losses(
+        self, policy_loss: torch.Tensor, value_loss: torch.Tensor, entropy: torch.Tensor, ratio_stats: dict
+    ) -> None:
+        self.stats["policy_loss"].append(policy_loss.item())
+        self.stats["value_loss"].append(value_loss.item())
+        self.stats["entropy"].append(entropy.item())
+        for key, value in ratio_stats.items():
+            self.stats[key].append(value)
+
+    def finish_update(
+        self,
+        global_step: int,
+        wall: float,
+        lr: float,
+        episode_returns: list[float],
+        steps_done: int,
+        extra: dict[str, float] | None = None,
+    ) -> None:
+        """Log one row (mean losses, learning rate, speed, the mean return of the episodes that
+        ended in this update, and ``extra`` scalars) and advance the bar by ``steps_done``."""
+        scalars = {f"losses/{k}": sum(v) / len(v) for k, v in self.stats.items() if v}
+        scalars.update(extra or {})
+        scalars["charts/learning_rate"] = lr
+        scalars["charts/steps_per_second"] = global_step / max(wall, 1e-9)
+        if episode_returns:
+            mean_ret = sum(episode_returns) / len(episode_returns)
+            scalars["charts/episode_return"] = mean_ret
+            scalars["charts/episodes"] = len(episode_returns)
+            self.curve.append((global_step, wall, mean_ret))
+            self.recent = (self.recent + [mean_ret])[-10:]
+        self.logger.log(global_step, wall, scalars)
+        self.stats = {k: [] for k in LOSS_KEYS}
+        if self.bar is not None:
+            self.bar.update(steps_done)
+            if self.recent:
+                self.bar.set_postfix(ret=f"{self.recent[-1]:.3f}")
+
+    @property
+    def final_return(self) -> float:
+        """Mean of the last (up to 10) updates' mean returns; NaN before any episode ended."""
+        return sum(self.recent) / len(self.recent) if self.recent else float("nan")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.logger.close()

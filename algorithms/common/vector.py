@@ -46,7 +46,7 @@ def make_training_env(env: str, num_envs: int, env_kwargs: dict[str, Any]):
     """A swarmzoo vector env for a registered id, else the PettingZoo batch adapter for
     ``"module:factory"``."""
     if ":" in env:
-        from swarmzoo.integrations.pettingzoo_vector import ParallelEnvBatch, load_factory
+        from swarmzoo.envs.pettingzoo_vector import ParallelEnvBatch, load_factory
 
         factory = load_factory(env)
         return ParallelEnvBatch(functools.partial(factory, **env_kwargs), num_envs)

@@ -38,7 +38,6 @@ keys and groups, and no per-agent Python loop (see its docstring for how resets 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,7 +46,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import BaseParallelWrapper
 
 import swarmzoo
-from swarmzoo.integrations import agent_group
+from swarmzoo.integrations import group_map
 
 if TYPE_CHECKING:
     from torchrl.envs import PettingZooWrapper
@@ -65,32 +64,6 @@ def _import_torchrl():
     except ImportError as err:  # pragma: no cover - depends on the extra
         raise ImportError(f"the TorchRL integration needs torchrl: {_EXTRA}") from err
     return PettingZooWrapper
-
-
-def group_map(agent_names: Iterable[str]) -> dict[str, list[str]]:
-    """Group agents by the name before their index, in order of first appearance.
-
-    ``robot_0, robot_1, byzantine_0`` gives ``{"robot": ["robot_0", "robot_1"], "byzantine":
-    ["byzantine_0"]}``. A name that is not ``<prefix>_<int>`` is a group of its own, as in
-    TorchRL's default grouping for PettingZoo envs.
-
-    Args:
-        agent_names: the agents, e.g. a PettingZoo env's ``possible_agents``.
-
-    Returns:
-        Group name -> the agents in it, each list in the order of ``agent_names``.
-
-    Raises:
-        ValueError: an agent name given twice.
-    """
-    groups: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    for name in agent_names:
-        if name in seen:
-            raise ValueError(f"agent {name!r} appears twice")
-        seen.add(name)
-        groups.setdefault(agent_group(name), []).append(name)
-    return groups
 
 
 _default_group_map = group_map  # make_torchrl_env's argument of the same name shadows it

@@ -15,7 +15,7 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Bounded, Categorical, Composite, OneHot, Unbounded
 from torchrl.envs import EnvBase
 
-from swarmzoo.integrations.torchrl import group_map
+from swarmzoo.integrations import group_map
 
 __all__ = ["SwarmVecEnv"]
 

@@ -422,16 +422,3 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
         }
         run.end_update(update, episode_returns, extra)
     return run.finish(venv)
-
-
-def main(argv: list[str] | None = None) -> TrainResult:
-    """CLI: ``swarmzoo train bayes-net --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
-    import tyro
-
-    args = tyro.cli(Args, args=argv, prog="swarmzoo train bayes-net", description=__doc__.split("\n\n")[0])
-    result = train(args)
-    print(
-        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
-        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
-    )
-    return result

@@ -28,8 +28,8 @@ Per update (``T`` steps of the vector env, then ``epochs x minibatches`` gradien
     L_V   = mean(max((V - R)^2, (V_old + clip(V - V_old, -eps_v, eps_v) - R)^2)) / 2
     L     = L_pi + vf_coef * L_V - ent_coef * H[pi]
 
-``train(args)`` runs in-process and returns a :class:`TrainResult`; ``main()`` is the CLI
-(``swarmzoo train ctde --env navigation-v0 ...``).
+``train(args)`` runs in-process and returns a :class:`TrainResult`; the command line is
+``swarmzoo train ctde --env navigation-v0 ...``.
 """
 
 from __future__ import annotations
@@ -379,16 +379,3 @@ def policy_of(result: TrainResult) -> ActorPolicy:
     from swarmzoo.agents.networks import load_policy
 
     return load_policy(result.run_dir / "policy.pt")[0]
-
-
-def main(argv: list[str] | None = None) -> TrainResult:
-    """CLI: ``swarmzoo train ctde --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
-    import tyro
-
-    args = tyro.cli(Args, args=argv, prog="swarmzoo train ctde", description=__doc__.split("\n\n")[0])
-    result = train(args)
-    print(
-        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
-        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
-    )
-    return result

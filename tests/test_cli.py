@@ -120,3 +120,25 @@ def test_pretrained_policy_ships_and_beats_random(capsys) -> None:
     main(["evaluate", "--env", "navigation-v0", "--policy", "random", "--episodes", "8", "--json"])
     random = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert pretrained["mean_return"] > random["mean_return"] + 5.0
+
+
+def test_train_takes_the_envs_typed_settings(tmp_path, capsys) -> None:
+    """``--env-config.FIELD`` options come from the env's Config dataclass: parsed with their
+    types, validated by the Config, joined with --env-kwargs, documented in --help."""
+    run = tmp_path / "typed"
+    argv = ["train", "bayes-net", "--env", "aloha-v0", "--out", str(run), *TINY_TRAIN]
+    main([*argv, "--env-config.n-agents", "4", "--env-config.arrival", "0.5", "--env-kwargs", "buffer=2"])
+    config = json.loads((run / "config.json").read_text())
+    assert config["env_kwargs"] == ["buffer=2", "n_agents=4", "arrival=0.5"]
+    with pytest.raises(SystemExit, match="given both"):
+        main([*argv, "--env-config.n-agents", "4", "--env-kwargs", "n_agents=3"])
+    with pytest.raises(SystemExit):  # the Config's own check: more channels than robots
+        main([*argv, "--env-config.n-channels", "9"])
+    printed = capsys.readouterr()
+    assert "at most n_agents" in " ".join((printed.out + printed.err).replace("│", " ").split())
+    with pytest.raises(SystemExit):  # not an integer
+        main([*argv, "--env-config.n-agents", "four"])
+    with pytest.raises(SystemExit):
+        main(["train", "ctde", "--env", "flocking-v0", "--help"])
+    out = capsys.readouterr().out
+    assert "--env-config.n-agents" in out and "--env-config.heading-noise" in out

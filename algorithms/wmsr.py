@@ -12,60 +12,20 @@ LCP is the same mean without trimming: the unprotected baseline.
 
 Values come padded: ``values (R, K, d)`` with ``valid (R, K)`` marking the received ones, for
 ``R`` receiving robots with up to ``K`` messages each.
+
+Where the code lives: :func:`wmsr_keep` and :func:`trimmed_mean` are what the Byzantine envs'
+simulated robots execute, so they are implemented in :mod:`swarmzoo.envs.core.byzantine.wmsr`
+and re-exported here; :func:`wmsr_mean` and :func:`lcp_mean`, the one-call updates, are this
+module's own.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from swarmzoo.envs.core.byzantine.wmsr import check_padded, trimmed_mean, wmsr_keep
 
-def _check(own: np.ndarray, values: np.ndarray, valid: np.ndarray) -> None:
-    if (
-        own.ndim != 2
-        or values.ndim != 3
-        or values.shape[0] != own.shape[0]
-        or values.shape[2] != own.shape[1]
-    ):
-        raise ValueError(f"own must be (R, d) and values (R, K, d), got {own.shape} and {values.shape}")
-    if valid.shape != values.shape[:2]:
-        raise ValueError(f"valid must be (R, K) = {values.shape[:2]}, got {valid.shape}")
-
-
-def wmsr_keep(own: np.ndarray, values: np.ndarray, valid: np.ndarray, f: int) -> np.ndarray:
-    """Which received values each robot keeps under W-MSR with parameter ``f``, per coordinate.
-
-    Args:
-        own: ``(R, d)`` each robot's own value.
-        values: ``(R, K, d)`` received values (padding anywhere ``valid`` is False).
-        valid: ``(R, K)`` received-message mask.
-        f: values to discard on each side (>= 0).
-
-    Returns:
-        ``keep (R, K, d)`` bool: ``valid`` minus the trimmed values.
-    """
-    _check(own, values, valid)
-    if isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 0:
-        raise ValueError(f"W-MSR's f must be an integer >= 0, got {f!r}")
-    ok = valid[..., None]
-    keep = np.broadcast_to(ok, values.shape).copy()
-    if f == 0 or values.shape[1] == 0:
-        return keep
-    K = values.shape[1]
-    ref = own[:, None, :]
-    for side, sign in ((values > ref) & ok, 1.0), ((values < ref) & ok, -1.0):
-        # Rank the values on this side from the most extreme (rank 0); others rank last.
-        key = np.where(side, -sign * values, np.inf)
-        order = np.argsort(key, axis=1, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.arange(K)[None, :, None], axis=1)
-        keep &= ~(side & (rank < f))
-    return keep
-
-
-def trimmed_mean(own: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Mean of each robot's own value and its kept values, per coordinate: ``(R, d)``."""
-    total = own + np.where(keep, values, 0.0).sum(axis=1)
-    return total / (1.0 + keep.sum(axis=1))
+__all__ = ["wmsr_keep", "trimmed_mean", "wmsr_mean", "lcp_mean"]
 
 
 def wmsr_mean(own: np.ndarray, values: np.ndarray, valid: np.ndarray, f: int) -> np.ndarray:
@@ -75,5 +35,5 @@ def wmsr_mean(own: np.ndarray, values: np.ndarray, valid: np.ndarray, f: int) ->
 
 def lcp_mean(own: np.ndarray, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The linear consensus update (equal weights over self and received values): ``(R, d)``."""
-    _check(own, values, valid)
+    check_padded(own, values, valid)
     return trimmed_mean(own, values, np.broadcast_to(valid[..., None], values.shape))

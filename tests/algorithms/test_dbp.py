@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from swarmzoo.algorithms.dbp import accusation_edges, blocklist, blocklist_mask
-from swarmzoo.envs.core.messages import KeyRing, accusation_payload
+from swarmzoo.envs.core.byzantine.messages import KeyRing, accusation_payload
 
 
 @st.composite

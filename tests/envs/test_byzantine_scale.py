@@ -9,7 +9,7 @@ import pytest
 
 from swarmzoo.agents.byzantine import ConsensusProtocol
 from swarmzoo.envs import byzantine_localization, byzantine_timesync, byzantine_tracking
-from swarmzoo.envs.core.network import AccusationFlood, loss_probability
+from swarmzoo.envs.core.byzantine.network import AccusationFlood, loss_probability
 
 MODS = {
     "timesync": byzantine_timesync,

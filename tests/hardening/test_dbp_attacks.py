@@ -49,7 +49,7 @@ from swarmzoo.agents.byzantine import ConsensusProtocol
 from swarmzoo.algorithms.dbp import blocklist_mask
 from swarmzoo.envs import byzantine_timesync, byzantine_tracking
 from swarmzoo.envs.core.byzantine import ByzantineTask
-from swarmzoo.envs.core.messages import (
+from swarmzoo.envs.core.byzantine.messages import (
     KeyRing,
     accusation_payload,
     value_payload,

@@ -1,7 +1,7 @@
 """A lossy, delayed, multi-hop radio network for the Byzantine case studies (opt-in).
 
 By default (``flood_hops=None``) the case studies use the idealised layer of
-:mod:`swarmzoo.envs.core.messages`: every value broadcast arrives, and an accusation reaches its
+:mod:`swarmzoo.envs.core.byzantine.messages`: every value broadcast arrives, and an accusation reaches its
 whole cooperative component within the round. This module is the realistic alternative, after
 the disrupted peer-to-peer setting of disaster-response swarms:
 
@@ -35,7 +35,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from swarmzoo.algorithms.dbp import blocklist_masks
+from swarmzoo.envs.core.byzantine.dbp import blocklist_masks
 
 UNKNOWN = -1
 # Distinct accusation sets whose blocklists are kept between rounds, per env copy.

@@ -44,7 +44,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from swarmzoo.algorithms.dbp import blocklist_mask
+from swarmzoo.envs.core.byzantine.dbp import blocklist_mask
 
 TAG_BYTES = 16  # truncated HMAC-SHA256 (128 bits)
 

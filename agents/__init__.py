@@ -73,11 +73,11 @@ def make_policy(name: str, env_id: str, seed: int | None = None, sample: bool = 
         ValueError: unknown name, no heuristic or pretrained policy for ``env_id``, a policy
             trained on another env, or a negative seed.
     """
-    import swarmzoo
     from swarmzoo.envs.core.rng import check_seed
+    from swarmzoo.envs.registry import spec
 
     check_seed(seed)  # numpy's own error for a negative seed names nothing
-    key = swarmzoo.spec(env_id).id
+    key = spec(env_id).id
     if name == "random":
         return RandomPolicy(seed)
     if name == "heuristic":
@@ -95,7 +95,7 @@ def make_policy(name: str, env_id: str, seed: int | None = None, sample: bool = 
     if path.suffix == ".pt" or path.exists():
         policy, meta = load_policy(path, deterministic=not sample, seed=seed)
         trained_on = meta.get("env_id")
-        if trained_on is not None and ":" not in trained_on and swarmzoo.spec(trained_on).id != key:
+        if trained_on is not None and ":" not in trained_on and spec(trained_on).id != key:
             raise ValueError(f"{name} was trained on {trained_on!r}, not {env_id!r}")
         return policy
     named = ", ".join(sorted(SCRIPTED.get(key, {})))

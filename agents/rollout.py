@@ -11,8 +11,8 @@ import torch
 from swarmzoo.agents import make_policy
 from swarmzoo.agents.networks import safe_load
 from swarmzoo.agents.policies import Policy
+from swarmzoo.envs.registry import spec
 from swarmzoo.envs.wrappers import RecordVideo
-from swarmzoo.registry import spec
 
 
 def record(

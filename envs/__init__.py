@@ -1,8 +1,10 @@
 """swarmzoo's environments: one task per module, all on the batched core in ``core/``.
 
-Importing this package registers every env (see :mod:`swarmzoo.registry`).
+Importing this package registers every env (see :mod:`swarmzoo.envs.registry`).
 """
 
+# The registry first: every env module registers itself with it on import.
+from swarmzoo.envs import registry  # noqa: I001
 from swarmzoo.envs import (
     aggregation,
     aloha,
@@ -27,4 +29,5 @@ __all__ = [
     "flocking",
     "kuramoto",
     "navigation",
+    "registry",
 ]

@@ -105,7 +105,7 @@ from swarmzoo.envs.core.task import (
     check_number,
     check_positive_int,
 )
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 
 @dataclass(frozen=True)

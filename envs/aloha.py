@@ -79,7 +79,7 @@ from gymnasium import spaces
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 SILENT_COLOUR = (150, 150, 150)
 COLLISION_COLOUR = (220, 40, 40)

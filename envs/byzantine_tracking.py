@@ -75,7 +75,7 @@ import numpy as np
 from swarmzoo.envs.core.byzantine import ByzantineConfig, ByzantineTask
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.task import check_number
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 
 @dataclass(frozen=True)

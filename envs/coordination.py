@@ -64,7 +64,7 @@ from gymnasium import spaces
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 ZERO_COLOUR = (40, 170, 80)
 ONE_COLOUR = (235, 140, 30)

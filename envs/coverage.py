@@ -108,7 +108,7 @@ from swarmzoo.envs.core.task import (
     check_number,
     check_positive_int,
 )
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 MAPS = ("uniform", "two_hotspots", "ring", "disaster")
 TRAIL_STEPS = 40  # rendered trail length

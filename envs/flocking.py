@@ -122,7 +122,7 @@ from swarmzoo.envs.core.task import (
     check_number,
     check_positive_int,
 )
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 BOUNDARIES = ("torus", "walls")
 INITIAL_HEADINGS = ("uniform", "aligned", "opposed")

@@ -103,7 +103,7 @@ from swarmzoo.envs.core.physics import (
 from swarmzoo.envs.core.rng import BatchRNG
 from swarmzoo.envs.core.scratch import Scratch
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
-from swarmzoo.registry import register
+from swarmzoo.envs.registry import register
 
 # Batches of at least this many robots (envs x robots) reuse work memory between steps.
 SCRATCH_MIN_ROBOTS = 512

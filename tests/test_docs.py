@@ -19,7 +19,7 @@ import pytest
 from pettingzoo.test import parallel_api_test
 
 import swarmzoo
-from swarmzoo import registry
+from swarmzoo.envs import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

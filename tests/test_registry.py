@@ -13,7 +13,7 @@ from pettingzoo import AECEnv, ParallelEnv
 import swarmzoo
 from swarmzoo.envs import navigation
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
-from swarmzoo.registry import register, spec
+from swarmzoo.envs.registry import register, spec
 
 
 def test_list_envs_includes_navigation() -> None:

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-import swarmzoo
+from swarmzoo.envs.registry import make_vec
 
 
 def parse_env_kwargs(pairs: Iterable[str] | dict[str, Any]) -> dict[str, Any]:
@@ -50,4 +50,4 @@ def make_training_env(env: str, num_envs: int, env_kwargs: dict[str, Any]):
 
         factory = load_factory(env)
         return ParallelEnvBatch(functools.partial(factory, **env_kwargs), num_envs)
-    return swarmzoo.make_vec(env, num_envs, **env_kwargs)
+    return make_vec(env, num_envs, **env_kwargs)

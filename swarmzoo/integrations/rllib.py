@@ -33,11 +33,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import swarmzoo
+from swarmzoo.envs.registry import NAMESPACE
 from swarmzoo.integrations import agent_group
 
 _EXTRA = "pip install 'swarmzoo[rllib]'"
 POLICY_MODES = ("shared", "per-group", "independent")
-PREFIX = swarmzoo.registry.NAMESPACE
+PREFIX = NAMESPACE
 
 
 def _import_rllib():

@@ -34,7 +34,7 @@ from pettingzoo.test import (
 import swarmzoo
 from swarmzoo.envs import coverage
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
-from swarmzoo.registry import spec
+from swarmzoo.envs.registry import spec
 
 # Image maps are written per session; the matrix names them by these placeholders.
 GRAY, RGB = "<gray image>", "<rgb image>"

@@ -32,7 +32,7 @@ import swarmzoo
 from swarmzoo.envs import aggregation, flocking, kuramoto
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 from swarmzoo.envs.core.collective import MeanField
-from swarmzoo.registry import spec
+from swarmzoo.envs.registry import spec
 
 MODULES: dict[str, ModuleType] = {"flocking": flocking, "kuramoto": kuramoto, "aggregation": aggregation}
 TASKS = {"flocking": flocking.Flocking, "kuramoto": kuramoto.Kuramoto, "aggregation": aggregation.Aggregation}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from swarmzoo.agents.d2oc import LQTracker, check_lq_weights
+from swarmzoo.agents.lq_tracking import LQTracker, check_lq_weights
 from swarmzoo.envs.coverage import Coverage
 
 DENSE_MAX_ROBOTS = 16  # up to this many robots the nearest one comes from a dense argmin, else a k-d tree

@@ -22,7 +22,7 @@ first-order law):
 Our choices: the integrals are sums over env steps (``dt``); ``coverage-v0``'s robots are double
 integrators, so the first-order law gives a desired velocity (``max_speed`` along ``-B_j``) and
 the robot takes the acceleration that reaches it in one step, within the action box and the
-speed cap (:func:`~swarmzoo.agents.d2oc.feasible_action`, which also picks the closest discrete
+speed cap (:func:`~swarmzoo.agents.lq_tracking.feasible_action`, which also picks the closest discrete
 action). The paper's own second-order law (damped, force-saturated) is not used: its exact form
 could not be retrieved. ``mu_k`` is computed on the env's density grid (cell centres and
 weights). ``S_k`` is one shared sum per env copy: SMC as published is centralised (every robot
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from swarmzoo.agents.d2oc import feasible_action
+from swarmzoo.agents.lq_tracking import feasible_action
 from swarmzoo.envs.coverage import Coverage
 
 

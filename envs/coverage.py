@@ -91,122 +91,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena
+from swarmzoo.envs.core.density import MAPS as MAPS
+from swarmzoo.envs.core.density import (
+    DemandGrid,
+    egocentric_crops,
+    gaussian_density,
+    load_density,
+    pool,
+    visit_counts,
+    wasserstein2,
+)
+from swarmzoo.envs.core.density import map_path as map_path
+from swarmzoo.envs.core.density import normalise_density as normalise_density
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.neighbors import knn
 from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
-from swarmzoo.envs.core.task import (
-    SwarmTask,
-    check_bool,
-    check_number,
-    check_positive_int,
-)
+from swarmzoo.envs.core.task import SwarmTask, check_bool, check_number, check_positive_int
 from swarmzoo.envs.registry import register
 
-MAPS = ("uniform", "two_hotspots", "ring", "disaster")
+# ``X as X`` above: MAPS, map_path and normalise_density stay names of this module (they lived
+# here before core.density).
+
 TRAIL_STEPS = 40  # rendered trail length
-
-
-def map_path(name: str) -> Path:
-    """The file of a shipped map (``assets/maps/<name>.png``) or ``name`` itself as a path."""
-    if name in MAPS:
-        return Path(resources.files("swarmzoo.assets")) / "maps" / f"{name}.png"
-    return Path(name)
-
-
-def load_density(name: str) -> np.ndarray:
-    """A reference density ``(H, W)`` summing to 1 from a shipped map name or an image file.
-
-    Colour images are averaged over their channels; an alpha channel is ignored.
-
-    Raises:
-        ValueError: unknown map, a file that is not an image, negative or all-zero values.
-    """
-    import imageio.v3 as iio
-
-    path = map_path(name)
-    try:
-        is_file = path.is_file()
-    except (OSError, ValueError):  # a name too long for a path, or with a NUL byte
-        is_file = False
-    if not is_file:
-        raise ValueError(f"map {name!r} is neither a shipped map {MAPS} nor an image file")
-    if path.stat().st_size == 0:
-        raise ValueError(f"map {name!r} is an empty file, not an image")
-    try:
-        image = np.asarray(iio.imread(path), dtype=np.float64)
-    except Exception as err:  # imageio raises many types for unreadable files
-        raise ValueError(f"map {name!r} is not a readable image: {err}") from err
-    if image.ndim > 3 or (image.ndim == 3 and image.shape[-1] > 4):
-        raise ValueError(
-            f"map {name!r} has shape {image.shape}: not one grayscale, gray + alpha, RGB or RGBA "
-            "image (a stack of frames, or more than 4 channels)"
-        )
-    if image.ndim == 3:
-        # Gray + alpha (2 channels): the gray; RGB(A): the mean of R, G, B. Alpha is ignored.
-        image = image[..., 0] if image.shape[-1] <= 2 else image[..., :3].mean(axis=-1)
-    if image.ndim != 2 or min(image.shape) < 2:
-        raise ValueError(
-            f"map {name!r} must be a 2-D image of at least 2 x 2 pixels, got shape {image.shape}"
-        )
-    return normalise_density(image, f"map {name!r}")
-
-
-def gaussian_density(gaussians: tuple, resolution: int, width: float, height: float) -> np.ndarray:
-    """A density ``(H, W)`` from ``(x, y, sigma, weight)`` components, on a grid of ``resolution``
-    cells along the longer arena side."""
-    cols = max(2, int(round(resolution * width / max(width, height))))
-    rows = max(2, int(round(resolution * height / max(width, height))))
-    x = (np.arange(cols) + 0.5) / cols * width - width / 2
-    y = height / 2 - (np.arange(rows) + 0.5) / rows * height
-    gx, gy = np.meshgrid(x, y)
-    field = np.zeros((rows, cols))
-    try:
-        components = [tuple(float(v) for v in g) for g in gaussians]
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"gaussians must be ((x, y, sigma, weight), ...) numbers, got {gaussians!r}"
-        ) from err
-    for g in components:
-        if len(g) != 4:
-            raise ValueError(f"gaussians: each Gaussian is (x, y, sigma, weight), got {g!r}")
-        cx, cy, sigma, weight = g
-        if not sigma > 0 or not weight >= 0:
-            raise ValueError(f"gaussians: Gaussian {g!r} needs sigma > 0 and weight >= 0")
-        field += weight * np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * sigma**2))
-    return normalise_density(field, "gaussians")
-
-
-def normalise_density(field: np.ndarray, what: str) -> np.ndarray:
-    """``field / field.sum()`` after checking it is finite, non-negative and not all zero."""
-    if not np.isfinite(field).all():
-        raise ValueError(f"{what}: the density has NaN or inf values")
-    if (field < 0).any():
-        raise ValueError(f"{what}: the density has negative values (min {field.min():g})")
-    total = field.sum()
-    if total <= 0:
-        raise ValueError(f"{what}: the density is zero everywhere; nothing to cover")
-    return field / total
-
-
-def pool(density: np.ndarray, resolution: int) -> np.ndarray:
-    """Sum densities ``(..., H, W)`` into ``(..., r, r)`` grids (r = ``resolution``) over the same
-    area (cell-centre assignment), keeping their totals."""
-    H, W = density.shape[-2:]
-    rows = np.minimum((np.arange(H) + 0.5) / H * resolution, resolution - 1).astype(np.int64)
-    cols = np.minimum((np.arange(W) + 0.5) / W * resolution, resolution - 1).astype(np.int64)
-    cell = (rows[:, None] * resolution + cols[None, :]).ravel()  # (H W,) target cell of each pixel
-    flat = density.reshape(-1, H * W)
-    keys = (np.arange(len(flat))[:, None] * resolution**2 + cell).ravel()
-    out = np.bincount(keys, weights=flat.ravel(), minlength=len(flat) * resolution**2)
-    return out.reshape(*density.shape[:-2], resolution, resolution)
 
 
 @dataclass(frozen=True)
@@ -321,43 +233,6 @@ class Config:
         return load_density(self.map)
 
 
-class DemandGrid:
-    """Geometry of a density grid over an arena: cell centres, and lookups from positions.
-
-    Args:
-        shape: ``(H, W)`` cells; row 0 is the arena's top edge.
-        arena: the arena the grid covers.
-    """
-
-    def __init__(self, shape: tuple[int, int], arena: Arena) -> None:
-        self.shape = shape
-        self.arena = arena
-        H, W = shape
-        self.cell = np.array([arena.width / W, arena.height / H])
-        x = (np.arange(W) + 0.5) * self.cell[0] - arena.width / 2
-        y = arena.height / 2 - (np.arange(H) + 0.5) * self.cell[1]
-        gx, gy = np.meshgrid(x, y)
-        self.centres = np.stack([gx.ravel(), gy.ravel()], axis=-1)  # (H W, 2), row-major
-
-    def rows_cols(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Grid row and column of ``points (..., 2)`` (may fall outside the grid)."""
-        half = self.arena.half
-        col = np.floor((points[..., 0] + half[0]) / self.cell[0]).astype(np.int64)
-        row = np.floor((half[1] - points[..., 1]) / self.cell[1]).astype(np.int64)
-        return row, col
-
-    def disk_offsets(self, radius: float) -> np.ndarray:
-        """``(K, 2)`` (row, col) offsets of the cells whose centres lie within ``radius`` of a
-        cell's centre (at least the cell itself). A disk wider than the grid reaches every cell
-        from every cell, so its reach is capped at the grid's size."""
-        reach = np.minimum(np.ceil(radius / self.cell), self.shape[::-1]).astype(np.int64)
-        dr, dc = np.meshgrid(
-            np.arange(-reach[1], reach[1] + 1), np.arange(-reach[0], reach[0] + 1), indexing="ij"
-        )
-        inside = (dr * self.cell[1]) ** 2 + (dc * self.cell[0]) ** 2 <= radius**2
-        return np.stack([dr[inside], dc[inside]], axis=-1)
-
-
 # -- the task's pure functions ---------------------------------------------------------------
 
 
@@ -394,36 +269,6 @@ def serve(
     share[valid] = (cell_served / np.maximum(covers, 1))[flat]
     demand -= cell_served.reshape(E, H * W)
     return share.sum(axis=-1), demand
-
-
-def demand_crops(demand: np.ndarray, pos: np.ndarray, grid: DemandGrid, cfg: Config) -> np.ndarray:
-    """Egocentric crops ``(E, N, C, C)`` of the remaining demand, in units of the uniform density."""
-    E, N = pos.shape[:2]
-    H, W = grid.shape
-    C = cfg.crop_size
-    ticks = (np.arange(C) - C // 2) * (cfg.crop_extent / C)
-    dx, dy = np.meshgrid(ticks, -ticks)  # row 0 of the crop is the top (+y)
-    points = pos[:, :, None, :] + np.stack([dx.ravel(), dy.ravel()], axis=-1)  # (E, N, C C, 2)
-    row, col = grid.rows_cols(points)
-    inside = (row >= 0) & (row < H) & (col >= 0) & (col < W)
-    flat = np.where(inside, row * W + col, 0)
-    values = np.take_along_axis(demand, flat.reshape(E, -1), axis=1).reshape(E, N, C * C)
-    return np.where(inside, values * (H * W), 0.0).reshape(E, N, C, C)
-
-
-def wasserstein2(visits: np.ndarray, reference: np.ndarray, centres: np.ndarray) -> float:
-    """Exact W2 between two distributions on the same cells: ``visits`` and ``reference`` ``(M,)``
-    weights (normalised here), ``centres (M, 2)``. Only cells with mass enter the transport
-    problem."""
-    import ot
-
-    a_idx, b_idx = np.flatnonzero(visits > 0), np.flatnonzero(reference > 0)
-    if len(a_idx) == 0:
-        raise ValueError("no robot positions recorded yet")
-    a = visits[a_idx] / visits[a_idx].sum()
-    b = reference[b_idx] / reference[b_idx].sum()
-    cost = ot.dist(centres[a_idx], centres[b_idx], metric="sqeuclidean")
-    return float(np.sqrt(max(ot.emd2(a, b, cost, numItermax=1_000_000), 0.0)))
 
 
 # -- the task --------------------------------------------------------------------------------
@@ -493,13 +338,7 @@ class Coverage(SwarmTask):
 
     def _record(self, env_ids: np.ndarray) -> None:
         """Add the robots' current positions to the trajectory histograms of ``env_ids``."""
-        res = self.config.w2_resolution
-        row, col = self.w2_grid.rows_cols(self.pos[env_ids])
-        cells = np.clip(row, 0, res - 1) * res + np.clip(col, 0, res - 1)
-        keys = (np.arange(len(env_ids))[:, None] * res * res + cells).ravel()
-        self.visits[env_ids] += np.bincount(keys, minlength=len(env_ids) * res * res).reshape(
-            len(env_ids), -1
-        )
+        self.visits[env_ids] += visit_counts(self.w2_grid, self.pos[env_ids])
 
     def occasional_infos(self) -> tuple[str, ...]:
         return ("w2",) if self.config.w2_every is not None else ()
@@ -565,7 +404,8 @@ class Coverage(SwarmTask):
     def observe(self) -> np.ndarray:
         cfg = self.config
         E, N = self.n_envs, self.n_agents
-        crops = demand_crops(self.demand, self.pos, self.grid, cfg).reshape(E, N, -1)
+        crops = egocentric_crops(self.demand, self.pos, self.grid, cfg.crop_size, cfg.crop_extent)
+        crops = crops.reshape(E, N, -1)
         parts = [self.vel / cfg.max_speed, self.pos / self.arena.half, self.battery[..., None], crops]
         if cfg.k_robots:
             near = knn(self.pos, self.pos, cfg.k_robots, self.arena, exclude_self=True)

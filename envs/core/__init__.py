@@ -2,7 +2,8 @@
 rendering, and the two faces (PettingZoo and vector) every task shares."""
 
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image, wrap
-from swarmzoo.envs.core.neighbors import CommGraph, Neighbors, comm_graph, knn, radius_pairs
+from swarmzoo.envs.core.dense import Neighbors
+from swarmzoo.envs.core.neighbors import CommGraph, comm_graph, knn, radius_pairs
 from swarmzoo.envs.core.parallel import SwarmParallelEnv
 from swarmzoo.envs.core.physics import PointMassParams, integrate, obstacle_contacts, robot_contacts
 from swarmzoo.envs.core.task import SwarmTask, validate_actions

@@ -9,14 +9,8 @@ import pytest
 import swarmzoo
 from swarmzoo.agents import RandomPolicy, make_policy
 from swarmzoo.agents.coverage import LloydVoronoi, voronoi_centroids
-from swarmzoo.agents.d2oc import (
-    D2OC,
-    ConsumptionLedger,
-    double_integrator,
-    fill_in_order,
-    lq_tracking_gains,
-    select_targets,
-)
+from swarmzoo.agents.d2oc import D2OC, ConsumptionLedger, fill_in_order, select_targets
+from swarmzoo.agents.lq_tracking import double_integrator, lq_tracking_gains
 
 # -- stage A.2: the LQ gains --------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from scipy.optimize import linear_sum_assignment
 
 from swarmzoo.envs import coverage
 from swarmzoo.envs.core.arena import Arena
-from swarmzoo.envs.coverage import DemandGrid, pool, wasserstein2
+from swarmzoo.envs.core.density import DemandGrid, pool, wasserstein2
 
 # Centres of the two hot spots of the shipped ``two_hotspots`` map on the default 2 x 2 arena
 # (scripts/make_maps.py), and a corner where it has no demand.

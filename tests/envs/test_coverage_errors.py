@@ -14,7 +14,7 @@ import pytest
 
 import swarmzoo
 from swarmzoo.envs import coverage
-from swarmzoo.envs.coverage import normalise_density
+from swarmzoo.envs.core.density import normalise_density
 
 N = 3
 E = 2

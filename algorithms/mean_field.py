@@ -12,11 +12,14 @@ the swarm becomes a single-agent MDP whose state is ``mu_t`` and whose action is
 * **State** - ``mu_t``, represented by its **kernel mean embedding** at fixed Gaussian RBF centres
   on a grid over the env's :class:`~swarmzoo.envs.core.collective.MeanField` box (periodic
   distance on a torus axis or an angle): ``phi_b(mu) = (1/N) sum_i k(x_b, x_i)``, divided by the
-  embedding of the uniform distribution so features are ~1 (:class:`KernelEmbedding`). A hard
-  histogram (``--representation histogram``) is kept for comparison.
+  embedding of the uniform distribution so features are ~1
+  (:class:`~swarmzoo.agents.mean_field.embedding.KernelEmbedding`). A hard histogram
+  (``--representation histogram``) is kept for comparison.
 * **Action** - the rule's per-centre parameters ``xi (M, P)`` (logits, or a Gaussian's mean and
   log-std), interpolated at a robot's observation with normalised RBF weights
-  (:class:`~swarmzoo.agents.mean_field.DecisionRule`).
+  (:class:`~swarmzoo.agents.mean_field.policy.DecisionRule`). The rule reads the observation
+  entries its env names in ``mean_field_rule_features`` on its task (``--rule-features`` picks
+  others by name, out of the task's ``observation_names(config)``).
 * **Reward** - the swarm's reward (the mean of the robots' rewards).
 
 **Training (centralised)** rolls out the finite-``N`` swarm env. Each step, the upper-level
@@ -39,9 +42,9 @@ The critic is ``V(phi(mu_t))`` on the lifted state, with GAE and bootstrapping o
 **Execution (decentralised).** After training, the upper-level policy is rolled out once on a
 reference swarm of ``schedule_agents`` robots (large, to approximate the deterministic mean-field
 trajectory) and its rules ``xi_0 .. xi_{T-1}`` are stored in ``policy.pt``. A robot then needs
-only its own observation, the episode clock and that schedule
-(:class:`~swarmzoo.agents.mean_field.MeanFieldPolicy`). :class:`ClosedLoopPolicy` instead
-recomputes ``xi_t`` from the live ``mu_t`` (centralised, for comparison).
+only its own observation, the episode clock and that schedule (``MeanFieldPolicy``;
+``ClosedLoopPolicy`` recomputes ``xi_t`` from the live ``mu_t``, centralised, for comparison).
+Embeddings, rule fitting and execution live in :mod:`swarmzoo.agents.mean_field`.
 
 ``train(args)`` runs in-process and returns a :class:`TrainResult`; ``main()`` is the CLI
 (``swarmzoo train mean-field --env flocking-v0 ...``).
@@ -56,17 +59,25 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from gymnasium import spaces
 from torch import nn
-from torch.distributions import Normal
 
 import swarmzoo
-from swarmzoo.agents.mean_field import LOG_STD_RANGE, DecisionRule, MeanFieldPolicy, RuleSpec
-from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, mlp, safe_load
+from swarmzoo.agents.mean_field import (
+    ClosedLoopPolicy,  # noqa: F401  (re-exported: tests/hardening/test_safe_loading.py)
+    DecisionRule,
+    MeanFieldModel,
+    RuleSpec,
+    compute_schedule,
+    embedding_config,
+    fit_rule,
+    make_embedding,
+    rule_feature_indices,
+    warmup_features,
+)
+from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, safe_load
 from swarmzoo.algorithms.common.gae import compute_gae
 from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
-from swarmzoo.algorithms.common.normalization import ValueNorm
 from swarmzoo.algorithms.common.ppo import (
     TrainResult,
     UpdateLog,
@@ -82,17 +93,6 @@ from swarmzoo.algorithms.common.ppo import (
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.evaluation import record_run_video
-
-# Observation entries the decision rule reads by default, per swarmzoo env (indices into the
-# env's observation; layouts in each env's module docstring). Other envs: every entry.
-RULE_FEATURES: dict[str, tuple[int, ...]] = {
-    # compass (cos, sin of the own heading), neighbour count / expected, mean relative heading
-    "flocking-v0": (0, 1, 2, 3, 4),
-    # own natural frequency, neighbour count / expected, mean phase difference (cos, sin)
-    "kuramoto-v0": (0, 1, 2, 3),
-    # neighbour count / expected, offset to the local centroid (x, y)
-    "aggregation-v0": (0, 1, 2),
-}
 
 
 @dataclass
@@ -124,8 +124,9 @@ class Args:
     of a warm-up rollout with random actions."""
     rule_bandwidth: float = 1.0
     """Width of the rule's RBFs, in units of the median distance between neighbouring centres."""
-    rule_features: tuple[int, ...] | None = None
-    """Observation entries the rule reads (default: RULE_FEATURES of the env, else all)."""
+    rule_features: tuple[str, ...] | None = None
+    """Observation entries the rule reads, by name (e.g. heading_cos heading_sin; the names are the
+    env task's observation_names; default: the task's mean_field_rule_features, else every entry)."""
     num_envs: int = 16
     """Env copies stepped together."""
     rollout_steps: int = 100
@@ -177,19 +178,10 @@ class Args:
     """torch intra-op threads."""
 
     def __post_init__(self) -> None:
-        positive = (
-            "total_steps",
-            "num_envs",
-            "rollout_steps",
-            "epochs",
-            "minibatches",
-            "mf_centres",
-            "rule_centres",
-            "schedule_agents",
-            "checkpoint_every",
-            "torch_threads",
-        )
-        for name in positive:
+        for name in (
+            "total_steps num_envs rollout_steps epochs minibatches mf_centres rule_centres "
+            "schedule_agents checkpoint_every torch_threads"
+        ).split():
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("lr", "clip_coef", "mf_bandwidth", "rule_bandwidth"):
@@ -212,256 +204,13 @@ class Args:
 
 
 # Args that fix what a checkpoint's networks are; a resumed run must keep them.
-STRUCTURAL = (
-    "env",
-    "env_kwargs",
-    "gradient",
-    "representation",
-    "mf_centres",
-    "mf_bandwidth",
-    "rule_centres",
-    "rule_bandwidth",
-    "rule_features",
-    "hidden",
-    "num_envs",
-    "rollout_steps",
+STRUCTURAL = tuple(
+    "env env_kwargs gradient representation mf_centres mf_bandwidth rule_centres rule_bandwidth "
+    "rule_features hidden num_envs rollout_steps".split()
 )
 
 
-# -- mean-field representations ----------------------------------------------------------------
-
-
-def grid_size(budget: int, n_features: int) -> int:
-    """Centres per feature of a grid of at most ``budget`` centres over ``n_features`` features."""
-    per = int(np.floor(budget ** (1.0 / n_features) + 1e-9))
-    if per < 2:
-        raise ValueError(
-            f"mf_centres={budget} gives fewer than 2 centres per feature for a mean field of "
-            f"{n_features} features: use at least {2**n_features}"
-        )
-    return per
-
-
-class KernelEmbedding:
-    """Kernel mean embedding of a swarm's distribution at fixed RBF centres.
-
-    Coordinates are rescaled to ``[0, 1]`` from the :class:`MeanField`'s box, so one embedding
-    serves every swarm size (the arena grows with ``N``). Per feature, ``c`` centres sit at
-    ``(k + 1/2) / c``; the kernel is a product of 1-D Gaussians of width ``bandwidth / c``, with
-    the wrapped distance on periodic features. The embedding
-
-        ``phi_b(mu) = (1/N) sum_i prod_s k_s(x_{i,s}, x_{b,s}) / phi_b(uniform)``
-
-    is permutation-invariant, linear in ``mu`` and smooth in the robots' states.
-    """
-
-    def __init__(self, periodic: np.ndarray, per_feature: int, bandwidth: float = 1.0) -> None:
-        self.periodic = np.asarray(periodic, dtype=bool)
-        self.per_feature = int(per_feature)
-        self.sigma = float(bandwidth) / self.per_feature
-        if not bandwidth >= 0.05:
-            raise ValueError(
-                f"mf_bandwidth={bandwidth} must be >= 0.05 grid spacings (narrower kernels miss most robots)"
-            )
-        self.centres = (np.arange(self.per_feature) + 0.5) / self.per_feature
-        # Each feature's kernel averaged over a uniform coordinate: the uniform swarm's embedding.
-        fine = (np.arange(4096) + 0.5) / 4096
-        self._uniform = [self._kernel_1d(fine, p).mean(axis=0) for p in self.periodic]
-
-    @property
-    def size(self) -> int:
-        return self.per_feature ** len(self.periodic)
-
-    def _kernel_1d(self, u: np.ndarray, periodic: bool) -> np.ndarray:
-        """``(...,)`` coordinates in [0, 1] -> ``(..., c)`` kernel values at the centres."""
-        d = np.abs(u[..., None] - self.centres)
-        if periodic:
-            d = np.minimum(d, 1.0 - d)
-        return np.exp(-0.5 * (d / self.sigma) ** 2)
-
-    def __call__(self, mf: MeanField) -> np.ndarray:
-        """``(E, M)`` float32 embedding of each copy's swarm. A robot outside the box on a
-        non-periodic feature (an open arena, a heavy-tailed frequency) counts at the box's edge,
-        as in the histogram."""
-        E, N, S = mf.samples.shape
-        if S != len(self.periodic):
-            raise ValueError(f"embedding built for {len(self.periodic)} features, mean field has {S}")
-        u = (mf.samples - mf.low) / (mf.high - mf.low)
-        u = np.where(self.periodic, np.mod(u, 1.0), np.clip(u, 0.0, 1.0))
-        kernels = [self._kernel_1d(u[..., s], self.periodic[s]) / self._uniform[s] for s in range(S)]
-        # sum_i prod_s k_s[i, b_s]: one contraction over robots, never an (E, N, c^S) array.
-        letters = "abcdefghijklmnopqrstuvwxyz"[:S]
-        spec = ",".join(f"en{a}" for a in letters) + f"->e{letters}"
-        out = np.einsum(spec, *kernels, optimize=True).reshape(E, -1)
-        return (out / N).astype(np.float32)
-
-
-class HistogramEmbedding:
-    """Hard histogram of the swarm on a regular grid, relative to the uniform distribution."""
-
-    def __init__(self, n_features: int, per_feature: int) -> None:
-        self.n_features = n_features
-        self.per_feature = int(per_feature)
-
-    @property
-    def size(self) -> int:
-        return self.per_feature**self.n_features
-
-    def __call__(self, mf: MeanField) -> np.ndarray:
-        if mf.samples.shape[-1] != self.n_features:
-            raise ValueError(
-                f"histogram built for {self.n_features} features, mean field has {mf.samples.shape[-1]}"
-            )
-        return (mf.histogram(self.per_feature) * self.size).astype(np.float32)
-
-
-def make_embedding(config: dict[str, Any]) -> KernelEmbedding | HistogramEmbedding:
-    """An embedding from its plain config (as stored in policy files): ``representation``,
-    ``periodic`` (per feature), ``per_feature`` and ``bandwidth``."""
-    if config["representation"] == "kernel":
-        return KernelEmbedding(np.asarray(config["periodic"]), config["per_feature"], config["bandwidth"])
-    if config["representation"] == "histogram":
-        return HistogramEmbedding(len(config["periodic"]), config["per_feature"])
-    raise ValueError(f"unknown mean-field representation {config['representation']!r}: kernel or histogram")
-
-
-def embedding_config(args: Args, mf: MeanField) -> dict[str, Any]:
-    return {
-        "representation": args.representation,
-        "periodic": [bool(p) for p in mf.periodic],
-        "per_feature": grid_size(args.mf_centres, len(mf.names)),
-        "bandwidth": float(args.mf_bandwidth),
-    }
-
-
-# -- the upper level ---------------------------------------------------------------------------
-
-
-class UpperLevel(nn.Module):
-    """The upper-level policy ``phi(mu) -> xi`` (mean of a Gaussian over xi) and the critic
-    ``V(phi(mu))``."""
-
-    def __init__(self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float) -> None:
-        super().__init__()
-        self.rule_shape = (rule.n_centres, rule.param_dim)
-        self.actor = mlp(embed_dim, tuple(hidden), rule.n_centres * rule.param_dim, 0.01)
-        self.critic = mlp(embed_dim, tuple(hidden), 1, 1.0)
-        self.log_std = nn.Parameter(torch.full((rule.n_centres * rule.param_dim,), float(init_log_std)))
-        self.value_norm = ValueNorm(())
-
-    def rule_mean(self, emb: torch.Tensor) -> torch.Tensor:
-        """``(B, K)`` embeddings -> ``(B, M, P)`` mean rule parameters."""
-        return self.actor(emb).reshape(*emb.shape[:-1], *self.rule_shape)
-
-    def xi_distribution(self, emb: torch.Tensor) -> Normal:
-        """The Gaussian over flattened rule parameters (the 'lifted' upper-level action)."""
-        mean = self.actor(emb)
-        return Normal(mean, self.log_std.clamp(*LOG_STD_RANGE).exp().expand_as(mean))
-
-    def value(self, emb: torch.Tensor) -> torch.Tensor:
-        """Values in return units."""
-        return self.value_norm.denormalize(self.critic(emb).squeeze(-1))
-
-
-# -- the decision rule's centres ----------------------------------------------------------------
-
-
-def farthest_points(z: np.ndarray, k: int) -> np.ndarray:
-    """Indices of ``k`` rows of ``z (B, d)`` chosen by farthest-point sampling: start at the row
-    nearest the mean, then repeatedly add the row farthest from those chosen. The points cover
-    the observed region evenly, rare corners included (k-means would follow the density)."""
-    chosen = [int(np.argmin(((z - z.mean(axis=0)) ** 2).sum(-1)))]
-    dist = ((z - z[chosen[0]]) ** 2).sum(-1)
-    for _ in range(k - 1):
-        nxt = int(np.argmax(dist))
-        chosen.append(nxt)
-        dist = np.minimum(dist, ((z - z[nxt]) ** 2).sum(-1))
-    return np.asarray(chosen)
-
-
-def fit_rule(
-    x: np.ndarray,
-    features: tuple[int, ...],
-    obs_dim: int,
-    n_centres: int,
-    bandwidth: float,
-    action_space: spaces.Space,
-    seed: int,
-) -> RuleSpec:
-    """A :class:`RuleSpec` reading observation entries ``features`` (of ``obs_dim``), fitted to
-    samples ``x (B, len(features))`` of them: features standardised by their mean and std over
-    ``x``, ``n_centres`` centres by farthest-point sampling, RBF width ``bandwidth`` x the median
-    distance from a centre to its nearest other one."""
-    bad = [f for f in features if not 0 <= f < obs_dim]
-    if bad or not features:
-        raise ValueError(
-            f"rule features {list(features)} must be a non-empty set of indices into observations of "
-            f"size {obs_dim} (out of range: {bad})"
-        )
-    x = np.asarray(x, dtype=np.float64).reshape(-1, len(features))
-    mean = x.mean(axis=0)
-    std = x.std(axis=0)
-    std = np.where(std > 1e-6, std, 1.0)
-    z = np.unique(np.round((x - mean) / std, 6), axis=0)
-    if len(z) < n_centres:
-        raise ValueError(
-            f"the warm-up rollout gave only {len(z)} distinct observations for {n_centres} "
-            "rule centres: lower rule_centres or use more robots / steps"
-        )
-    rng = np.random.default_rng(seed)
-    if len(z) > 20_000:
-        z = z[rng.choice(len(z), 20_000, replace=False)]
-    centres = z[farthest_points(z, n_centres)]
-    d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    np.fill_diagonal(d, np.inf)
-    spacing = float(np.median(d.min(axis=1)))
-    if isinstance(action_space, spaces.Discrete):
-        kind, dim, low, high = "discrete", int(action_space.n), (), ()
-    elif isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
-        kind, dim = "continuous", int(action_space.shape[0])
-        low = tuple(float(v) for v in action_space.low)
-        high = tuple(float(v) for v in action_space.high)
-    else:
-        raise ValueError(f"unsupported action space {action_space}: use Discrete or a 1-D Box")
-    return RuleSpec(
-        obs_dim=int(obs_dim),
-        features=tuple(int(f) for f in features),
-        centres=tuple(tuple(float(v) for v in row) for row in centres),
-        feature_mean=tuple(float(v) for v in mean),
-        feature_std=tuple(float(v) for v in std),
-        bandwidth=bandwidth * max(spacing, 1e-3),
-        action_kind=kind,
-        action_dim=dim,
-        action_low=low,
-        action_high=high,
-    )
-
-
-def initial_rule_parameters(rule: RuleSpec) -> torch.Tensor:
-    """``(M, P)`` offsets added to the upper level's output: zero logits (uniform actions), or a
-    zero mean and a log-std of ``log(range / 4)`` for continuous actions."""
-    xi = torch.zeros(rule.n_centres, rule.param_dim)
-    if rule.action_kind == "continuous":
-        span = torch.as_tensor(rule.action_high) - torch.as_tensor(rule.action_low)
-        xi[:, rule.action_dim :] = torch.log(span / 4.0)
-    return xi
-
-
 # -- training -----------------------------------------------------------------------------------
-
-
-class MeanFieldModel(nn.Module):
-    """Everything a checkpoint restores: the upper level and the rule's base parameters."""
-
-    def __init__(
-        self, embed_dim: int, rule: RuleSpec, hidden: tuple[int, ...], init_log_std: float = -0.5
-    ) -> None:
-        super().__init__()
-        self.upper = UpperLevel(embed_dim, rule, tuple(hidden), init_log_std)
-        self.register_buffer("xi_offset", initial_rule_parameters(rule))
-
-    def rule_mean(self, emb: torch.Tensor) -> torch.Tensor:
-        return self.upper.rule_mean(emb) + self.xi_offset
 
 
 def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
@@ -476,53 +225,12 @@ def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
     return venv
 
 
-def _warmup_features(
-    venv, steps: int, seed: int, features: tuple[int, ...], keep: int = 20_000
-) -> np.ndarray:
-    """The rule's observation features over a short rollout with uniform random actions (at most
-    ``keep`` rows per step, subsampled), to place the rule's centres."""
-    from swarmzoo.agents.policies import RandomPolicy
-
-    rng = np.random.default_rng(seed)
-    random_policy = RandomPolicy(seed)
-    obs, _ = venv.reset(seed=seed)
-    seen = []
-    for step in range(steps + 1):
-        x = obs[..., list(features)].reshape(-1, len(features))
-        seen.append(x if len(x) <= keep else x[rng.choice(len(x), keep, replace=False)])
-        if step < steps:
-            obs, *_ = venv.step(random_policy.act(obs, venv.task))
-    return np.concatenate(seen)
-
-
 def _schedule_env_kwargs(args: Args, env_kwargs: dict[str, Any]) -> dict[str, Any]:
     """The reference swarm of the schedule: ``schedule_agents`` robots at the training density,
     or the training swarm itself when the arena size is fixed (more robots would crowd it)."""
     if "arena_width" in env_kwargs or "arena_height" in env_kwargs:
         return dict(env_kwargs)
     return dict(env_kwargs, n_agents=args.schedule_agents)
-
-
-def _checkpoint(
-    model, optimizer, args, env_kwargs, rule, embed_cfg, global_step, update, elapsed, rng, recent_returns
-) -> dict[str, Any]:
-    return {
-        "format": POLICY_FORMAT,
-        "algo": "mean_field_checkpoint",
-        "rule_spec": rule.to_dict(),
-        "embedding": embed_cfg,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "args": to_jsonable(args),
-        "env_id": args.env,
-        "env_kwargs": env_kwargs,
-        "global_step": global_step,
-        "update": update,
-        "elapsed": elapsed,
-        "torch_rng": torch.get_rng_state(),
-        "numpy_rng": rng.bit_generator.state,
-        "recent_returns": list(recent_returns),
-    }
 
 
 def train(args: Args) -> TrainResult:
@@ -539,49 +247,30 @@ def train(args: Args) -> TrainResult:
     venv.record_final_mean_field = True
     _make_env(args, _schedule_env_kwargs(args, env_kwargs), 1).close()  # fail now, not after training
     E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
-    key = swarmzoo.spec(args.env).id
     obs_dim = int(venv.single_observation_space.shape[0])
-    features = args.rule_features or RULE_FEATURES.get(key, tuple(range(obs_dim)))
-    if not all(0 <= f < obs_dim for f in features):
-        raise ValueError(
-            f"rule_features {list(features)} out of range for {args.env}'s observations of size {obs_dim}"
+    features = rule_feature_indices(venv.task, args.rule_features, args.env)
+    if data is not None:
+        embed_cfg = data["embedding"]
+    else:
+        embed_cfg = embedding_config(
+            venv.mean_field(), args.representation, args.mf_centres, args.mf_bandwidth
         )
-    embed_cfg = data["embedding"] if data is not None else embedding_config(args, venv.mean_field())
     embed = make_embedding(embed_cfg)
     if data is not None:
         rule = RuleSpec.from_dict(data["rule_spec"])
     else:
         warm_seed = int(np.random.SeedSequence([args.seed, 7]).generate_state(1)[0])
-        warm = _warmup_features(venv, min(venv.max_cycles, 50), warm_seed, features)
-        rule = fit_rule(
-            warm,
-            features,
-            obs_dim,
-            args.rule_centres,
-            args.rule_bandwidth,
-            venv.single_action_space,
-            args.seed,
-        )
+        warm = warmup_features(venv, min(venv.max_cycles, 50), warm_seed, features)
+        space = venv.single_action_space
+        rule = fit_rule(warm, features, obs_dim, args.rule_centres, args.rule_bandwidth, space, args.seed)
     decision = DecisionRule(rule)
     K = embed.size
     model = MeanFieldModel(K, rule, args.hidden, args.init_log_std)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
     run = start_run(data, model, optimizer, args, run_dir)
-    global_step, start_update, elapsed_before, rng, logger = (
-        run.global_step,
-        run.start_update,
-        run.elapsed,
-        run.rng,
-        run.logger,
-    )
+    global_step, start_update, elapsed_before, rng = run.global_step, run.start_update, run.elapsed, run.rng
     lifted = args.gradient == "lifted"
-
-    def fresh_episodes(update: int) -> tuple[np.ndarray, torch.Tensor]:
-        """Reset every copy (at each checkpoint, seeded by :func:`episode_seed`). Returns
-        ``obs (E, N, D)`` and the mean-field embedding ``(E, K)``."""
-        obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))
-        return obs_np, torch.as_tensor(embed(venv.mean_field()))
 
     d = len(rule.features)
     act_shape = () if rule.action_kind == "discrete" else (rule.action_dim,)
@@ -593,21 +282,45 @@ def train(args: Args) -> TrainResult:
     buf_val, buf_next_val, buf_rew, buf_term, buf_done = (torch.zeros(T, E) for _ in range(5))
 
     log = UpdateLog(
-        logger, args.progress, n_updates * E * T, global_step, f"mean-field/{args.gradient} {args.env}"
+        run.logger, args.progress, n_updates * E * T, global_step, f"mean-field/{args.gradient} {args.env}"
     )
     if data is not None:
         log.recent = list(data.get("recent_returns", []))
     t_start = time.time()
 
+    def save_checkpoint(update: int, elapsed: float) -> None:
+        checkpoint = {
+            "format": POLICY_FORMAT,
+            "algo": "mean_field_checkpoint",
+            "rule_spec": rule.to_dict(),
+            "embedding": embed_cfg,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "args": to_jsonable(args),
+            "env_id": args.env,
+            "env_kwargs": env_kwargs,
+            "global_step": global_step,
+            "update": update,
+            "elapsed": elapsed,
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": rng.bit_generator.state,
+            "recent_returns": list(log.recent),
+        }
+        atomic_torch_save(checkpoint, ckpt_path)
+
     def write_policy() -> None:
-        schedule = compute_schedule(model, decision, embed, args, env_kwargs)
+        reference = swarmzoo.make_vec(args.env, 1, **_schedule_env_kwargs(args, env_kwargs))
+        seed = int(np.random.SeedSequence([args.seed, 12345]).generate_state(1)[0])
+        schedule = compute_schedule(model, decision, embed, reference, seed)
+        reference.close()
         save_mean_field_policy(
             run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step
         )
 
     for update in range(start_update, n_updates):
-        if update == start_update or update % args.checkpoint_every == 0:
-            obs_np, emb = fresh_episodes(update)
+        if update == start_update or update % args.checkpoint_every == 0:  # fresh episodes, re-seeded
+            obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))  # obs (E, N, D)
+            emb = torch.as_tensor(embed(venv.mean_field()))  # the mean-field embedding (E, K)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
         episode_returns: list[float] = []
@@ -697,22 +410,7 @@ def train(args: Args) -> TrainResult:
         wall = elapsed_before + time.time() - t_start
         log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
         if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
-            atomic_torch_save(
-                _checkpoint(
-                    model,
-                    optimizer,
-                    args,
-                    env_kwargs,
-                    rule,
-                    embed_cfg,
-                    global_step,
-                    update + 1,
-                    wall,
-                    rng,
-                    log.recent,
-                ),
-                ckpt_path,
-            )
+            save_checkpoint(update + 1, wall)
             if args.capture_video:
                 write_policy()
                 record_run_video(run_dir, global_step, args.seed)
@@ -726,29 +424,6 @@ def train(args: Args) -> TrainResult:
         final_return=log.final_return,
         curve=log.curve,
     )
-
-
-# -- execution ----------------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def compute_schedule(
-    model: MeanFieldModel, decision: DecisionRule, embed, args: Args, env_kwargs
-) -> torch.Tensor:
-    """``(T, M, P)`` rules ``xi_t`` along one episode of a reference swarm of
-    ``args.schedule_agents`` robots driven by the upper level's mean rule, the robots taking its
-    most likely actions (as :class:`MeanFieldPolicy` does by default): the time-indexed schedule
-    robots execute."""
-    venv = swarmzoo.make_vec(args.env, 1, **_schedule_env_kwargs(args, env_kwargs))
-    obs, _ = venv.reset(seed=int(np.random.SeedSequence([args.seed, 12345]).generate_state(1)[0]))
-    rules = []
-    for _ in range(venv.max_cycles):
-        xi = model.rule_mean(torch.as_tensor(embed(venv.mean_field())))
-        rules.append(xi[0])
-        dist = decision.distribution(xi, decision.standardise(torch.as_tensor(obs, dtype=torch.float32)))
-        obs, *_ = venv.step(decision.to_env(decision.mode(dist)))
-    venv.close()
-    return torch.stack(rules)
 
 
 def save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwargs, global_step) -> None:
@@ -770,27 +445,6 @@ def save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwa
         },
         path,
     )
-
-
-class ClosedLoopPolicy:
-    """Centralised execution, for comparison: each step ``xi_t`` is recomputed from the live
-    ``mu_t`` (``task.mean_field()``), then every robot applies it to its own observation."""
-
-    def __init__(self, path: str | Path, deterministic: bool = True, seed: int | None = None) -> None:
-        path = Path(path)
-        data = safe_load(path / "policy.pt" if path.is_dir() else path)
-        if data.get("algo") != "mean_field":
-            raise ValueError(f"{path} is not a mean-field policy file")
-        rule = RuleSpec.from_dict(data["rule_spec"])
-        self.embed = make_embedding(data["embedding"])
-        self.model = MeanFieldModel(self.embed.size, rule, tuple(data["hidden"]))
-        self.model.load_state_dict(data["model"])
-        self.inner = MeanFieldPolicy(DecisionRule(rule), data["schedule"], deterministic, seed)
-
-    @torch.no_grad()
-    def act(self, obs: np.ndarray, task: Any) -> np.ndarray:
-        xi = self.model.rule_mean(torch.as_tensor(self.embed(task.mean_field())))
-        return self.inner.act_with_rules(obs, xi)
 
 
 def main(argv: list[str] | None = None) -> TrainResult:

@@ -99,7 +99,7 @@ def train_job(job: tuple[str, int, Args]) -> dict:
 
 def make(kind: str, source: str, seed: int):
     from swarmzoo.agents import make_policy
-    from swarmzoo.algorithms.mean_field import ClosedLoopPolicy
+    from swarmzoo.agents.mean_field import ClosedLoopPolicy
 
     if kind == "closed":
         return ClosedLoopPolicy(source)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import tyro
 
+from swarmzoo.agents.mean_field import ClosedLoopPolicy
 from swarmzoo.algorithms import ctde, mean_field
 from swarmzoo.bench import cpu_model, write_results_section
 
@@ -95,7 +96,7 @@ def eval_job(job: tuple[str, str, str, int, Args]) -> dict:
 
     env, label, policy_name, n, args = job
     if label == "mean-field (closed loop)":
-        policy = mean_field.ClosedLoopPolicy(policy_name)
+        policy = ClosedLoopPolicy(policy_name)
     else:
         policy = make_policy(policy_name, env, seed=args.seed)
     episodes = args.episodes if n <= 1_000 else min(args.episodes, 2)

@@ -38,6 +38,11 @@ ay)``. Out-of-range actions raise ``ValueError``; nothing is clipped.
 | ``[1:3]``                | offset to the centroid of the sensed neighbours / ``sensing_radius``      |
 | ``[3 : 3+3k]``           | k nearest neighbours: ``(dx, dy) / sensing_radius``, ``valid``            |
 
+Entry names (``Aggregation.observation_names(config)``, for ``--rule-features``): ``neighbours``,
+``centroid_dx``, ``centroid_dy``, ``nearest_{j}_dx``, ``nearest_{j}_dy``, ``nearest_{j}_valid``.
+A mean-field decision rule reads the first three by default
+(``Aggregation.mean_field_rule_features``).
+
 Robots sense at most ``max_neighbours`` (default 32) nearest robots within ``sensing_radius``
 (a packed group of 10,000 robots would otherwise give every robot thousands of neighbours).
 Offsets are world-frame (robots have a compass) and relative; nothing global is observed. A robot
@@ -77,7 +82,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from gymnasium import spaces
@@ -92,6 +97,7 @@ from swarmzoo.envs.core.collective import (
     arena_for_density,
     check_sensing,
     expected_neighbours,
+    nearest_slot_names,
     nearest_slots,
     neighbourhood,
 )
@@ -262,9 +268,18 @@ class Aggregation(SwarmTask):
     name = "aggregation_v0"
     Config = Config
 
+    mean_field_rule_features: ClassVar[tuple[str, ...]] = ("neighbours", "centroid_dx", "centroid_dy")
+    """Observation entries a mean-field decision rule reads by default (see
+    :meth:`observation_names`): the neighbour count, the offset to the local centroid."""
+
     @classmethod
     def observation_size(cls, config: Config) -> int:
         return 3 + 3 * config.k_robots
+
+    @classmethod
+    def observation_names(cls, config: Config) -> tuple[str, ...]:
+        """One name per observation entry, in order (layout in the module docstring)."""
+        return ("neighbours", "centroid_dx", "centroid_dy", *nearest_slot_names(config.k_robots))
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)

@@ -49,6 +49,11 @@ by ``u * max_turn``. Out-of-range actions raise ``ValueError``; nothing is clipp
 | ``[5 : 5+B]``                            | fraction of neighbours per relative-heading bin over [-pi, pi) |
 | ``[5+B : 5+B+3k]``                       | k nearest: ``(dx, dy) / sensing_radius`` (own frame), ``valid`` |
 
+Entry names (``Flocking.observation_names(config)``, for ``--rule-features``): ``heading_cos``,
+``heading_sin``, ``neighbours``, ``rel_heading_cos``, ``rel_heading_sin``, ``heading_bin_{b}``,
+``nearest_{j}_dx``, ``nearest_{j}_dy``, ``nearest_{j}_valid``. A mean-field decision rule reads
+the first five by default (``Flocking.mean_field_rule_features``).
+
 A robot senses at most ``max_neighbours`` (default 32) nearest robots within ``sensing_radius``:
 a sensor's tracking capacity, which also keeps memory linear in N when robots crowd (the Vicsek
 model has no repulsion, so clumps form). Neighbour offsets are in the robot's own frame (x ahead,
@@ -92,7 +97,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from gymnasium import spaces
@@ -106,6 +111,7 @@ from swarmzoo.envs.core.collective import (
     check_sensing,
     expected_neighbours,
     local_order,
+    nearest_slot_names,
     nearest_slots,
     neighbourhood,
     order_parameter,
@@ -300,9 +306,26 @@ class Flocking(SwarmTask):
         "vicsek": dict(max_turn=np.pi, n_turns=9, heading_noise=0.1, speed=0.03, density=4.0),
     }
 
+    mean_field_rule_features: ClassVar[tuple[str, ...]] = (
+        "heading_cos",
+        "heading_sin",
+        "neighbours",
+        "rel_heading_cos",
+        "rel_heading_sin",
+    )
+    """Observation entries a mean-field decision rule reads by default (see
+    :meth:`observation_names`): the compass, the neighbour count, the mean relative heading."""
+
     @classmethod
     def observation_size(cls, config: Config) -> int:
         return 5 + config.heading_bins + 3 * config.k_robots
+
+    @classmethod
+    def observation_names(cls, config: Config) -> tuple[str, ...]:
+        """One name per observation entry, in order (layout in the module docstring)."""
+        own = ("heading_cos", "heading_sin", "neighbours", "rel_heading_cos", "rel_heading_sin")
+        bins = tuple(f"heading_bin_{b}" for b in range(config.heading_bins))
+        return own + bins + nearest_slot_names(config.k_robots)
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)

@@ -51,6 +51,10 @@ n_controls)[a]`` to the phase velocity (odd ``n_controls``: the middle action ad
 | ``[2:4]``          | mean ``(cos, sin)`` of ``theta_j - theta_i`` over neighbours                 |
 | ``[4 : 4+B]``      | fraction of neighbours per phase-difference bin over ``[-pi, pi)``          |
 
+Entry names (``Kuramoto.observation_names(config)``, for ``--rule-features``): ``frequency``,
+``neighbours``, ``phase_diff_cos``, ``phase_diff_sin``, ``phase_bin_{b}``. A mean-field decision
+rule reads the first four by default (``Kuramoto.mean_field_rule_features``).
+
 No absolute phase: the task is invariant to a common phase shift. ``[2:4]`` is the local order
 parameter seen from robot ``i``; ``[3]`` is exactly the Kuramoto coupling term.
 
@@ -88,7 +92,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from gymnasium import spaces
@@ -339,9 +343,25 @@ class Kuramoto(SwarmTask):
         ),
     }
 
+    mean_field_rule_features: ClassVar[tuple[str, ...]] = (
+        "frequency",
+        "neighbours",
+        "phase_diff_cos",
+        "phase_diff_sin",
+    )
+    """Observation entries a mean-field decision rule reads by default (see
+    :meth:`observation_names`): the own natural frequency, the neighbour count, the mean phase
+    difference."""
+
     @classmethod
     def observation_size(cls, config: Config) -> int:
         return 4 + config.phase_bins
+
+    @classmethod
+    def observation_names(cls, config: Config) -> tuple[str, ...]:
+        """One name per observation entry, in order (layout in the module docstring)."""
+        own = ("frequency", "neighbours", "phase_diff_cos", "phase_diff_sin")
+        return own + tuple(f"phase_bin_{b}" for b in range(config.phase_bins))
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)

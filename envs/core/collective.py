@@ -240,6 +240,12 @@ def nearest_slots(
     return near.delta, near.mask
 
 
+def nearest_slot_names(k: int) -> tuple[str, ...]:
+    """Names of the ``3 k`` observation entries an env fills from :func:`nearest_slots`, slot by
+    slot, nearest first: ``nearest_{j}_dx``, ``nearest_{j}_dy``, ``nearest_{j}_valid``."""
+    return tuple(f"nearest_{j}_{part}" for j in range(k) for part in ("dx", "dy", "valid"))
+
+
 def _strictly_within(near: Neighbors, radius: float) -> Neighbors:
     """``near`` without the slots at exactly ``radius`` (:func:`knn` keeps them; sensing is strict)
     so every path agrees on a robot at the edge of the radius."""

@@ -14,18 +14,20 @@ from scipy import integrate
 
 import swarmzoo
 from swarmzoo.agents import make_policy
-from swarmzoo.agents.mean_field import DecisionRule, MeanFieldPolicy, RuleSpec
-from swarmzoo.agents.networks import load_policy
-from swarmzoo.algorithms.mean_field import (
-    Args,
+from swarmzoo.agents.mean_field import (
     ClosedLoopPolicy,
+    DecisionRule,
     HistogramEmbedding,
     KernelEmbedding,
+    MeanFieldPolicy,
+    RuleSpec,
     farthest_points,
     fit_rule,
     grid_size,
-    train,
+    rule_feature_indices,
 )
+from swarmzoo.agents.networks import load_policy
+from swarmzoo.algorithms.mean_field import Args, train
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.evaluation import evaluate
 
@@ -255,6 +257,85 @@ def test_farthest_points_covers_the_extremes() -> None:
     assert {500, 501} <= chosen
 
 
+# -- the rule's features, named by the env ---------------------------------------------------------
+
+# The indices the trainer read before the envs named their entries (a seeded run must not change).
+DEFAULT_RULE_FEATURES = {
+    "flocking-v0": (0, 1, 2, 3, 4),
+    "kuramoto-v0": (0, 1, 2, 3),
+    "aggregation-v0": (0, 1, 2),
+}
+
+
+@pytest.mark.parametrize(
+    "env_id,kwargs",
+    [
+        ("flocking-v0", {}),
+        ("flocking-v0", {"heading_bins": 0, "k_robots": 0, "compass": False}),
+        ("flocking-v0", {"heading_bins": 3, "k_robots": 5}),
+        ("kuramoto-v0", {}),
+        ("kuramoto-v0", {"phase_bins": 0, "graph": "complete"}),
+        ("aggregation-v0", {}),
+        ("aggregation-v0", {"k_robots": 0}),
+    ],
+)
+def test_envs_name_every_observation_entry_and_the_rules_default_features(env_id, kwargs) -> None:
+    venv = swarmzoo.make_vec(env_id, 1, n_agents=6, **kwargs)
+    task = venv.task
+    names = task.observation_names(task.config)
+    obs, _ = venv.reset(seed=0)
+    assert len(names) == len(set(names)) == obs.shape[-1] == task.observation_size(task.config)
+    assert set(task.mean_field_rule_features) <= set(names)
+    assert rule_feature_indices(task, None, env_id) == DEFAULT_RULE_FEATURES[env_id]
+    venv.close()
+
+
+def test_rule_features_are_looked_up_by_name() -> None:
+    venv = swarmzoo.make_vec("flocking-v0", 1, n_agents=6, k_robots=2)
+    task = venv.task
+    assert rule_feature_indices(task, ("heading_sin", "rel_heading_cos", "nearest_1_valid")) == (1, 3, 18)
+    with pytest.raises(ValueError, match="unknown rule feature") as err:
+        rule_feature_indices(task, ("heading_cos", "speed", 2), "flocking-v0")
+    message = str(err.value)
+    assert "['speed', 2]" in message and "heading_cos, heading_sin, neighbours" in message
+    assert "nearest_1_valid" in message  # every valid name, the env's own layout
+    # A task that names nothing: read whole by default, and names are refused.
+    bare = SimpleNamespace(name="bare_v0", observation_space=spaces.Box(-1, 1, (3,)), config=None)
+    assert rule_feature_indices(bare) == (0, 1, 2)
+    with pytest.raises(ValueError, match="bare_v0 does not name its observation entries"):
+        rule_feature_indices(bare, ("x",))
+    venv.close()
+
+
+def test_train_reads_the_named_rule_features(tmp_path) -> None:
+    result = train(
+        Args(
+            out=tmp_path / "r",
+            rule_features=("heading_cos", "neighbours"),
+            env_kwargs=("n_agents=6",),
+            **TINY,
+        )
+    )
+    data = torch.load(result.run_dir / "policy.pt", weights_only=True)
+    assert tuple(data["rule_spec"]["features"]) == (0, 2)
+    assert data["args"]["rule_features"] == ["heading_cos", "neighbours"]
+
+
+def test_cli_rule_features_take_names_and_refuse_unknown_ones(tmp_path) -> None:
+    from swarmzoo.cli import main
+
+    base = ["train", "mean-field", "--env", "kuramoto-v0", "--env-kwargs", "n_agents=6"]
+    base += ["--total-steps", "100", "--num-envs", "1", "--rollout-steps", "50", "--rule-centres", "4"]
+    base += ["--schedule-agents", "10", "--no-progress", "--no-tensorboard"]
+    main([*base, "--rule-features", "frequency", "phase_diff_sin", "--out", str(tmp_path / "ok")])
+    data = torch.load(tmp_path / "ok" / "policy.pt", weights_only=True)
+    assert tuple(data["rule_spec"]["features"]) == (0, 3)
+    with pytest.raises(SystemExit, match=r"swarmzoo: error: unknown rule feature\(s\) \['phase'\]") as err:
+        main([*base, "--rule-features", "phase", "--out", str(tmp_path / "bad")])
+    assert "frequency, neighbours, phase_diff_cos, phase_diff_sin, phase_bin_0" in str(err.value)
+    assert not (tmp_path / "bad").exists()
+
+
 # -- training ------------------------------------------------------------------------------------
 
 
@@ -322,8 +403,9 @@ def test_bad_arguments_and_envs_without_a_mean_field_are_clear_errors(tmp_path) 
         Args(representation="moments")
     with pytest.raises(ValueError, match="no mean-field view"):
         train(Args(env="navigation-v0", out=tmp_path / "nav", **TINY))
-    with pytest.raises(ValueError, match="out of range"):
-        train(Args(out=tmp_path / "f", rule_features=(0, 99), env_kwargs=("n_agents=6",), **TINY))
+    with pytest.raises(ValueError, match=r"unknown rule feature\(s\) \['heading'\] for flocking-v0"):
+        train(Args(out=tmp_path / "f", rule_features=("heading",), env_kwargs=("n_agents=6",), **TINY))
+    assert not (tmp_path / "f").exists()
 
 
 def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:

@@ -1,8 +1,7 @@
-"""The decentralised side of mean-field control (Dec-POMFC): the decision rule each robot applies.
+"""What runs on a robot in mean-field control (Dec-POMFC): the decision rule it applies.
 
-Reference: Cui, Hauck, Fabian, Koeppl, "Learning Decentralized Partially Observable Mean Field
-Control for Artificial Collective Behavior" (ICLR 2024). The trainer is
-:mod:`swarmzoo.algorithms.mean_field`; this module holds what runs on a robot.
+The trainer is :mod:`swarmzoo.algorithms.mean_field`; the rest of the policy side (embeddings,
+fitting, the upper level) is in the other modules of :mod:`swarmzoo.agents.mean_field`.
 
 **The decision rule.** A rule ``pi(u | y)`` maps a robot's local observation ``y`` to a
 distribution over its actions. It is parameterised by ``xi``, one parameter vector per **RBF

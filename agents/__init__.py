@@ -10,8 +10,8 @@ import inspect
 from importlib import resources
 from pathlib import Path
 
-from swarmzoo.agents.networks import load_policy
 from swarmzoo.agents.policies import Policy, RandomPolicy
+from swarmzoo.agents.policy_files import load_policy
 
 __all__ = [
     "HEURISTICS",

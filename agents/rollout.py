@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from swarmzoo.agents import make_policy
-from swarmzoo.agents.networks import safe_load
+from swarmzoo.agents.files import safe_load
 from swarmzoo.agents.policies import Policy
 from swarmzoo.envs.registry import spec
 from swarmzoo.envs.wrappers import RecordVideo

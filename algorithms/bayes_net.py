@@ -50,7 +50,8 @@ from gymnasium import spaces
 from torch import nn
 
 from swarmzoo.agents.bayes_net import BayesNetActor, comm_mask
-from swarmzoo.agents.networks import POLICY_FORMAT, Critic, atomic_torch_save
+from swarmzoo.agents.files import POLICY_FORMAT, atomic_torch_save
+from swarmzoo.agents.networks import Critic
 from swarmzoo.agents.normalization import ValueNorm
 from swarmzoo.algorithms.common.gae import compute_gae, next_values
 from swarmzoo.algorithms.common.logging import to_jsonable

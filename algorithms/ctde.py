@@ -47,10 +47,10 @@ from swarmzoo.agents.networks import (
     ActorSpec,
     Critic,
     make_actor,
-    save_policy,
     with_agent_ids,
 )
 from swarmzoo.agents.normalization import RunningMeanStd, ValueNorm
+from swarmzoo.agents.policy_files import save_policy
 from swarmzoo.algorithms.common.gae import compute_gae, next_values
 from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
@@ -376,6 +376,6 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
 
 def policy_of(result: TrainResult) -> ActorPolicy:
     """The trained policy of a finished run (deterministic actions)."""
-    from swarmzoo.agents.networks import load_policy
+    from swarmzoo.agents.policy_files import load_policy
 
     return load_policy(result.run_dir / "policy.pt")[0]

@@ -46,13 +46,12 @@ only its own observation, the episode clock and that schedule (``MeanFieldPolicy
 ``ClosedLoopPolicy`` recomputes ``xi_t`` from the live ``mu_t``, centralised, for comparison).
 Embeddings, rule fitting and execution live in :mod:`swarmzoo.agents.mean_field`.
 
-``train(args)`` runs in-process and returns a :class:`TrainResult`; ``main()`` is the CLI
-(``swarmzoo train mean-field --env flocking-v0 ...``).
+``train(args)`` runs in-process and returns a :class:`TrainResult`; the command line is
+``swarmzoo train mean-field --env flocking-v0 ...``.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -61,9 +60,8 @@ import numpy as np
 import torch
 from torch import nn
 
-import swarmzoo
+from swarmzoo.agents.files import POLICY_FORMAT, atomic_torch_save
 from swarmzoo.agents.mean_field import (
-    ClosedLoopPolicy,  # noqa: F401  (re-exported: tests/hardening/test_safe_loading.py)
     DecisionRule,
     MeanFieldModel,
     RuleSpec,
@@ -74,41 +72,35 @@ from swarmzoo.agents.mean_field import (
     rule_feature_indices,
     warmup_features,
 )
-from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, safe_load
-from swarmzoo.algorithms.common.gae import compute_gae
-from swarmzoo.algorithms.common.logging import default_run_dir, to_jsonable
+from swarmzoo.algorithms.common.gae import compute_gae, next_values
+from swarmzoo.algorithms.common.logging import to_jsonable
+from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
-from swarmzoo.algorithms.common.ppo import (
-    TrainResult,
-    UpdateLog,
-    check_ppo_args,
-    check_resume,
-    clipped_policy_loss,
-    clipped_value_loss,
-    episode_seed,
-    next_values,
-    normalize_advantages,
-    start_run,
-)
-from swarmzoo.algorithms.common.vector import parse_env_kwargs
+from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult
 from swarmzoo.envs.core.collective import MeanField
-from swarmzoo.evaluation import record_run_video
+from swarmzoo.envs.registry import make_vec
 
 
 @dataclass
-class Args:
+class Args(BaseArgs):
     """Dec-POMFC (mean-field PPO) on a swarmzoo env whose task exposes ``mean_field()``."""
 
     env: str = "flocking-v0"
     """A swarmzoo env id with a mean-field view: flocking-v0, kuramoto-v0, aggregation-v0."""
-    env_kwargs: tuple[str, ...] = ()
-    """Env arguments as KEY=VALUE (e.g. n_agents=100)."""
     total_steps: int = 100_000
     """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
     seed: int = 0
     """Seed of torch, the warm-up rollout, minibatch shuffling and the env copies."""
-    out: Path | None = None
-    """Run folder (default runs/<env>__mean_field__<seed>__<time>)."""
+    num_envs: int = 16
+    """Env copies stepped together."""
+    rollout_steps: int = 100
+    """Steps per env copy between updates (T)."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    ent_coef: float = 0.01
+    """Entropy bonus (of the robots' rule with 'agents', of the Gaussian over xi with 'lifted')."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the upper-level policy and the critic."""
     gradient: Literal["agents", "lifted"] = "agents"
     """'agents': finite-agent policy gradient through the robots' log-likelihoods; 'lifted':
     PPO on the lifted MDP with a Gaussian over the rule parameters."""
@@ -127,73 +119,24 @@ class Args:
     rule_features: tuple[str, ...] | None = None
     """Observation entries the rule reads, by name (e.g. heading_cos heading_sin; the names are the
     env task's observation_names; default: the task's mean_field_rule_features, else every entry)."""
-    num_envs: int = 16
-    """Env copies stepped together."""
-    rollout_steps: int = 100
-    """Steps per env copy between updates (T)."""
-    epochs: int = 10
-    """Passes over each rollout."""
-    minibatches: int = 4
-    """Minibatches per epoch."""
-    lr: float = 1e-3
-    """Adam learning rate."""
-    anneal_lr: bool = True
-    """Decay the learning rate linearly to 0."""
-    gamma: float = 0.95
-    """Discount."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    clip_coef: float = 0.2
-    """PPO ratio clip."""
-    ent_coef: float = 0.01
-    """Entropy bonus (of the robots' rule with 'agents', of the Gaussian over xi with 'lifted')."""
-    vf_coef: float = 1.0
-    """Weight of the value loss."""
-    value_clip: float = 0.2
-    """Clip of the value update around the old value (0 turns it off)."""
-    max_grad_norm: float = 10.0
-    """Gradient norm clip."""
-    hidden: tuple[int, ...] = (64, 64)
-    """Hidden layer sizes of the upper-level policy and the critic."""
     init_log_std: float = -0.5
     """Initial log-std of the Gaussian over xi ('lifted' only; 'agents' does not sample xi)."""
     schedule_agents: int = 1000
     """Robots of the reference swarm the execution schedule is computed on (at the training
     density; the training swarm itself when env_kwargs fix the arena size)."""
-    checkpoint_every: int = 10
-    """Updates between checkpoints. The env copies start fresh episodes at each checkpoint
-    (re-seeded from (seed, update)), and the checkpoint holds every random state, so a run killed
-    and resumed from it continues exactly as the uninterrupted run does."""
-    capture_video: bool = False
-    """Record one episode of the current policy at every checkpoint to RUN_DIR/videos/step_<N>.mp4
-    (policy.pt is then written at every checkpoint too, not only at the end)."""
-    resume: bool = False
-    """Continue from <out>/checkpoints/latest.pt (the progress.csv rows logged after it are
-    dropped and recomputed)."""
-    progress: bool = True
-    """Show a progress bar with the live return."""
-    tensorboard: bool = True
-    """Write TensorBoard event files beside progress.csv."""
-    torch_threads: int = 1
-    """torch intra-op threads."""
 
     def __post_init__(self) -> None:
-        for name in (
-            "total_steps num_envs rollout_steps epochs minibatches mf_centres rule_centres "
-            "schedule_agents checkpoint_every torch_threads"
-        ).split():
+        super().__post_init__()
+        for name in ("mf_centres", "rule_centres", "schedule_agents"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lr", "clip_coef", "mf_bandwidth", "rule_bandwidth"):
+        for name in ("mf_bandwidth", "rule_bandwidth"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.gradient not in ("agents", "lifted"):
             raise ValueError(f"gradient must be 'agents' or 'lifted', got {self.gradient!r}")
         if self.representation not in ("kernel", "histogram"):
             raise ValueError(f"representation must be 'kernel' or 'histogram', got {self.representation!r}")
-        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError("gamma and gae_lambda must lie in [0, 1]")
-        check_ppo_args(self)
         if self.minibatches > self.num_envs * self.rollout_steps:
             raise ValueError(
                 f"minibatches={self.minibatches} exceeds the num_envs x rollout_steps = "
@@ -214,7 +157,7 @@ STRUCTURAL = tuple(
 
 
 def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
-    venv = swarmzoo.make_vec(args.env, num_envs, **env_kwargs)
+    venv = make_vec(args.env, num_envs, **env_kwargs)
     try:
         venv.mean_field()
     except NotImplementedError as err:
@@ -233,16 +176,11 @@ def _schedule_env_kwargs(args: Args, env_kwargs: dict[str, Any]) -> dict[str, An
     return dict(env_kwargs, n_agents=args.schedule_agents)
 
 
-def train(args: Args) -> TrainResult:
-    """Train a Dec-POMFC policy; see the module docstring."""
-    torch.set_num_threads(args.torch_threads)
-    torch.manual_seed(args.seed)
-    env_kwargs = parse_env_kwargs(args.env_kwargs)
-    run_dir = Path(args.out) if args.out is not None else default_run_dir(args.env, "mean_field", args.seed)
-    ckpt_path = run_dir / "checkpoints" / "latest.pt"
-    data = safe_load(ckpt_path) if args.resume else None
-    if data is not None:
-        check_resume(data, args, "mean_field_checkpoint", STRUCTURAL)
+def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResult:
+    """Train a Dec-POMFC policy; see the module docstring. ``on_checkpoint(run_dir,
+    global_step)`` as in :func:`swarmzoo.algorithms.ctde.train`."""
+    run = Run(args, "mean_field", STRUCTURAL, "mean_field_checkpoint", hooks=[on_checkpoint])
+    env_kwargs, data = run.env_kwargs, run.data
     venv = _make_env(args, env_kwargs, args.num_envs)
     venv.record_final_mean_field = True
     _make_env(args, _schedule_env_kwargs(args, env_kwargs), 1).close()  # fail now, not after training
@@ -268,8 +206,6 @@ def train(args: Args) -> TrainResult:
     model = MeanFieldModel(K, rule, args.hidden, args.init_log_std)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     n_updates = max(1, args.total_steps // (E * T))
-    run = start_run(data, model, optimizer, args, run_dir)
-    global_step, start_update, elapsed_before, rng = run.global_step, run.start_update, run.elapsed, run.rng
     lifted = args.gradient == "lifted"
 
     d = len(rule.features)
@@ -281,48 +217,24 @@ def train(args: Args) -> TrainResult:
     buf_xi = torch.zeros(T, E, rule.n_centres * rule.param_dim) if lifted else None
     buf_val, buf_next_val, buf_rew, buf_term, buf_done = (torch.zeros(T, E) for _ in range(5))
 
-    log = UpdateLog(
-        run.logger, args.progress, n_updates * E * T, global_step, f"mean-field/{args.gradient} {args.env}"
-    )
-    if data is not None:
-        log.recent = list(data.get("recent_returns", []))
-    t_start = time.time()
-
-    def save_checkpoint(update: int, elapsed: float) -> None:
-        checkpoint = {
-            "format": POLICY_FORMAT,
-            "algo": "mean_field_checkpoint",
-            "rule_spec": rule.to_dict(),
-            "embedding": embed_cfg,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "args": to_jsonable(args),
-            "env_id": args.env,
-            "env_kwargs": env_kwargs,
-            "global_step": global_step,
-            "update": update,
-            "elapsed": elapsed,
-            "torch_rng": torch.get_rng_state(),
-            "numpy_rng": rng.bit_generator.state,
-            "recent_returns": list(log.recent),
-        }
-        atomic_torch_save(checkpoint, ckpt_path)
-
-    def write_policy() -> None:
-        reference = swarmzoo.make_vec(args.env, 1, **_schedule_env_kwargs(args, env_kwargs))
+    def write_policy(path: Path) -> None:
+        reference = make_vec(args.env, 1, **_schedule_env_kwargs(args, env_kwargs))
         seed = int(np.random.SeedSequence([args.seed, 12345]).generate_state(1)[0])
         schedule = compute_schedule(model, decision, embed, reference, seed)
         reference.close()
-        save_mean_field_policy(
-            run_dir / "policy.pt", model, rule, embed_cfg, schedule, args, env_kwargs, global_step
-        )
+        save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwargs, run.global_step)
 
-    for update in range(start_update, n_updates):
-        if update == start_update or update % args.checkpoint_every == 0:  # fresh episodes, re-seeded
-            obs_np, _ = venv.reset(seed=episode_seed(args.seed, update))  # obs (E, N, D)
+    def checkpoint_state() -> dict[str, Any]:
+        return {"rule_spec": rule.to_dict(), "embedding": embed_cfg}
+
+    desc = f"mean-field/{args.gradient} {args.env}"
+    run.start(model, optimizer, n_updates, E * T, desc, policy=write_policy, state=checkpoint_state)
+
+    for update in run.updates():
+        if run.new_episodes(update):  # fresh episodes, re-seeded
+            obs_np, _ = venv.reset(seed=run.episode_seed(update))  # obs (E, N, D)
             emb = torch.as_tensor(embed(venv.mean_field()))  # the mean-field embedding (E, K)
-        if args.anneal_lr:
-            optimizer.param_groups[0]["lr"] = args.lr * (1.0 - update / n_updates)
+        run.anneal_lr(update)
         episode_returns: list[float] = []
         for t in range(T):
             z = decision.standardise(torch.as_tensor(obs_np, dtype=torch.float32))
@@ -362,7 +274,7 @@ def train(args: Args) -> TrainResult:
                     buf_next_val[t, ids] = model.upper.value(torch.as_tensor(embed(sub)))
                 episode_returns.extend(infos["episode_return"][ids].mean(axis=1).tolist())
             emb = torch.as_tensor(embed(venv.mean_field()))
-            global_step += E
+            run.global_step += E
         with torch.no_grad():
             last_value = model.upper.value(emb)
         buf_next_val = next_values(buf_val, last_value, buf_next_val, buf_done)
@@ -384,7 +296,7 @@ def train(args: Args) -> TrainResult:
             b_z = buf_z.reshape(T * E, N, d)
             b_act = buf_act.reshape(T * E, N, *act_shape)
         for _ in range(args.epochs):
-            for idx in minibatch_indices(T * E, args.minibatches, rng):
+            for idx in minibatch_indices(T * E, args.minibatches, run.rng):
                 e_mb = b_emb[idx]
                 adv = normalize_advantages(b_adv[idx])
                 if lifted:
@@ -405,25 +317,10 @@ def train(args: Args) -> TrainResult:
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
                 optimizer.step()
-                log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
-        wall = elapsed_before + time.time() - t_start
-        log.finish_update(global_step, wall, optimizer.param_groups[0]["lr"], episode_returns, E * T)
-        if (update + 1) % args.checkpoint_every == 0 or update + 1 == n_updates:
-            save_checkpoint(update + 1, wall)
-            if args.capture_video:
-                write_policy()
-                record_run_video(run_dir, global_step, args.seed)
-    log.close()
-    venv.close()
-    write_policy()
-    return TrainResult(
-        run_dir=run_dir,
-        global_step=global_step,
-        wall_time=elapsed_before + time.time() - t_start,
-        final_return=log.final_return,
-        curve=log.curve,
-    )
+        run.end_update(update, episode_returns)
+    return run.finish(venv)
 
 
 def save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwargs, global_step) -> None:
@@ -445,16 +342,3 @@ def save_mean_field_policy(path, model, rule, embed_cfg, schedule, args, env_kwa
         },
         path,
     )
-
-
-def main(argv: list[str] | None = None) -> TrainResult:
-    """CLI: ``swarmzoo train mean-field --env ENV --total-steps N --seed S --out RUN_DIR [...]``."""
-    import tyro
-
-    args = tyro.cli(Args, args=argv, prog="swarmzoo train mean-field", description=__doc__.split("\n\n")[0])
-    result = train(args)
-    print(
-        f"trained {result.global_step} env steps in {result.wall_time:.0f}s; "
-        f"final mean per-robot return {result.final_return:.3f}; run folder {result.run_dir}"
-    )
-    return result

@@ -106,7 +106,7 @@ def partial_files(run: Path) -> list[str]:
 def compare_runs(run: Path, reference: Path) -> list[str]:
     """Differences between two finished runs: their ``progress.csv`` rows (all columns but the
     timing ones, as written: floats in full precision) and their ``policy.pt`` tensors."""
-    from swarmzoo.agents.networks import safe_load
+    from swarmzoo.agents.files import safe_load
 
     problems = []
     rows, ref = read_rows(run), read_rows(reference)
@@ -178,7 +178,7 @@ def kill_trial(
     """Start a run, SIGKILL it ``delay`` seconds after its first checkpoint (or after it logged
     ``after_rows`` rows, if later), check the folder, call ``before_resume(run)`` (to add damage),
     resume it and compare the finished run with the uninterrupted ``reference``."""
-    from swarmzoo.agents.networks import safe_load
+    from swarmzoo.agents.files import safe_load
     from swarmzoo.algorithms.common.logging import read_progress
 
     ckpt = run / "checkpoints" / "latest.pt"

@@ -19,7 +19,7 @@ from pathlib import Path
 import tyro
 
 from swarmzoo.agents import RandomPolicy, make_policy, pretrained_path
-from swarmzoo.agents.networks import load_policy
+from swarmzoo.agents.policy_files import load_policy
 from swarmzoo.algorithms.ctde import Args, train
 from swarmzoo.evaluation import evaluate
 

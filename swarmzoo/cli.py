@@ -231,14 +231,14 @@ def _trained_env_kwargs(policy: str) -> dict[str, Any]:
     path = policy_file(policy)
     if policy in ("heuristic", "random") or not path.is_file():
         return {}
-    from swarmzoo.agents.networks import safe_load
+    from swarmzoo.agents.files import safe_load
 
     return dict(safe_load(path).get("env_kwargs", {}))
 
 
 def run_evaluate(cmd: Evaluate) -> None:
     from swarmzoo.agents import make_policy, policy_file
-    from swarmzoo.agents.networks import safe_load
+    from swarmzoo.agents.files import safe_load
     from swarmzoo.evaluation import evaluate
 
     env_kwargs: dict[str, Any] = {}

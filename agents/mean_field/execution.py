@@ -23,10 +23,11 @@ import torch
 from torch import nn
 from torch.distributions import Normal
 
+from swarmzoo.agents.files import safe_load
 from swarmzoo.agents.mean_field.embedding import make_embedding
 from swarmzoo.agents.mean_field.policy import LOG_STD_RANGE, DecisionRule, MeanFieldPolicy, RuleSpec
 from swarmzoo.agents.mean_field.rule import initial_rule_parameters
-from swarmzoo.agents.networks import mlp, safe_load
+from swarmzoo.agents.networks import mlp
 from swarmzoo.agents.normalization import ValueNorm
 
 

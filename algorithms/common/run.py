@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from swarmzoo.agents.networks import POLICY_FORMAT, atomic_torch_save, safe_load
+from swarmzoo.agents.files import POLICY_FORMAT, atomic_torch_save, safe_load
 from swarmzoo.agents.rollout import record_run_video
 from swarmzoo.algorithms.common.logging import RunLogger, UpdateLog, default_run_dir, to_jsonable
 from swarmzoo.algorithms.common.vector import parse_env_kwargs

@@ -11,7 +11,7 @@ import torch
 
 from swarmzoo.agents import make_policy
 from swarmzoo.agents.bayes_net import BayesNetPolicy
-from swarmzoo.agents.networks import load_policy
+from swarmzoo.agents.policy_files import load_policy
 from swarmzoo.algorithms.bayes_net import Args, sparsity_schedule, train
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.algorithms.coordination_game import CLIMBING, joint_probabilities, train_tabular

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from swarmzoo.agents import make_policy
-from swarmzoo.agents.networks import ActorSpec, RecurrentActor, load_policy, safe_load
+from swarmzoo.agents.files import safe_load
+from swarmzoo.agents.networks import ActorSpec, RecurrentActor
+from swarmzoo.agents.policy_files import load_policy
 from swarmzoo.algorithms.ctde import Args, policy_of, train
 from swarmzoo.evaluation import evaluate
 

@@ -26,7 +26,7 @@ from swarmzoo.agents.mean_field import (
     grid_size,
     rule_feature_indices,
 )
-from swarmzoo.agents.networks import load_policy
+from swarmzoo.agents.policy_files import load_policy
 from swarmzoo.algorithms.mean_field import Args, train
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.evaluation import evaluate

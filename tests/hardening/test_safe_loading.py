@@ -23,7 +23,9 @@ import torch
 
 from swarmzoo import cli
 from swarmzoo.agents import make_policy
-from swarmzoo.agents.networks import load_policy, safe_load
+from swarmzoo.agents.files import safe_load
+from swarmzoo.agents.mean_field import ClosedLoopPolicy
+from swarmzoo.agents.policy_files import load_policy
 from swarmzoo.algorithms import bayes_net, ctde, mean_field
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,7 +113,7 @@ ENTRY_POINTS: dict[str, Callable[[Path, Path], object]] = {
     "load_policy": lambda run, tmp: load_policy(run / "policy.pt"),
     "make_policy(file)": lambda run, tmp: make_policy(str(run / "policy.pt"), "navigation-v0"),
     "make_policy(run dir)": lambda run, tmp: make_policy(str(run), "navigation-v0"),
-    "ClosedLoopPolicy": lambda run, tmp: mean_field.ClosedLoopPolicy(run),
+    "ClosedLoopPolicy": lambda run, tmp: ClosedLoopPolicy(run),
     "swarmzoo evaluate RUN_DIR": lambda run, tmp: cli.main(["evaluate", str(run), "--episodes", "1"]),
     "swarmzoo render --policy FILE": lambda run, tmp: cli.main(
         ["render", "navigation-v0", "--policy", str(run / "policy.pt"), "--out", str(tmp / "x.gif")]
@@ -219,7 +221,7 @@ def test_resume_without_a_checkpoint_is_a_clean_cli_error(tmp_path) -> None:
 
 
 # Calls that can execute code from a file. Policies and checkpoints are read only through
-# swarmzoo.agents.networks.safe_load; third-party formats (SB3 zips, RLlib checkpoints) are
+# swarmzoo.agents.files.safe_load; third-party formats (SB3 zips, RLlib checkpoints) are
 # loaded by those libraries and documented as trusted-files-only.
 UNSAFE_CALL = re.compile(
     r"\b(torch\.load|pickle\.loads?|cloudpickle\.loads?|dill\.loads?)\(|allow_pickle=True"

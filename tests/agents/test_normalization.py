@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from swarmzoo.algorithms.common.normalization import RunningMeanStd, ValueNorm
+from swarmzoo.agents.normalization import RunningMeanStd, ValueNorm
 
 
 def test_value_norm_tracks_mean_and_std_and_round_trips() -> None:

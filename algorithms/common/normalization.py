@@ -1,5 +1,0 @@
-"""Moved to :mod:`swarmzoo.agents.normalization` (temporary re-export)."""
-
-from swarmzoo.agents.normalization import RunningMeanStd, ValueNorm
-
-__all__ = ["RunningMeanStd", "ValueNorm"]

@@ -57,7 +57,7 @@ from swarmzoo.algorithms.common.gae import compute_gae, next_values
 from swarmzoo.algorithms.common.logging import to_jsonable
 from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import minibatch_indices
-from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult
+from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult, step_tensors
 from swarmzoo.algorithms.common.vector import make_training_env
 
 
@@ -339,10 +339,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
             buf_obs[t], buf_cin[t], buf_act[t], buf_noise[t], buf_active[t] = obs, cin, action, noise, active
             buf_mask[t], buf_order_noise[t] = mask, order_noise
             obs_np, rew, term, trunc, infos = venv.step(action.numpy())
-            done = term | trunc
-            buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
-            buf_term[t] = torch.as_tensor(np.asarray(term, dtype=np.float32))
-            buf_done[t] = torch.as_tensor(np.asarray(done, dtype=np.float32))
+            buf_rew[t], buf_term[t], buf_done[t] = step_tensors(rew, term, trunc, active)
             finished = infos["_final_obs"]
             if finished.any():
                 ids = np.flatnonzero(finished)
@@ -405,15 +402,10 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                 policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx][live], adv, args.clip_coef)
                 v = model.critic(b_cin[idx])[live]
                 value_loss = clipped_value_loss(v, b_target[idx][live], b_val_old[idx][live], args.value_clip)
-                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
+                sparsity = None  # the annealed sparsity term alpha * |density - threshold|
                 if args.anneal:
-                    density = model.actor.density(graph, pairs)
-                    loss = loss + alpha * (density - threshold).abs()
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                    sparsity = alpha * (model.actor.density(graph, pairs) - threshold).abs()
+                run.ppo_step(policy_loss, value_loss, entropy, ratio_stats, sparsity)
 
         extra = {
             "charts/edge_density": float(np.mean(densities)),

@@ -54,7 +54,7 @@ from swarmzoo.agents.policy_files import save_policy
 from swarmzoo.algorithms.common.gae import compute_gae, next_values
 from swarmzoo.algorithms.common.losses import clipped_policy_loss, clipped_value_loss, normalize_advantages
 from swarmzoo.algorithms.common.minibatch import flatten_active, minibatch_indices
-from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult
+from swarmzoo.algorithms.common.run import BaseArgs, CheckpointHook, Run, TrainResult, step_tensors
 from swarmzoo.algorithms.common.vector import make_training_env
 
 
@@ -276,10 +276,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                 buf_val[t] = model.value(cin)
             buf_obs[t], buf_cin[t], buf_act[t], buf_active[t] = obs, cin, action, active
             obs_np, rew, term, trunc, infos = venv.step(model.actor.to_env(action))
-            done = term | trunc
-            buf_rew[t] = torch.as_tensor(rew, dtype=torch.float32) * active
-            buf_term[t] = torch.as_tensor(np.asarray(term, dtype=np.float32))
-            buf_done[t] = torch.as_tensor(np.asarray(done, dtype=np.float32))
+            buf_rew[t], buf_term[t], buf_done[t] = step_tensors(rew, term, trunc, active)
             finished = infos["_final_obs"]
             # Bootstrap value of the observation after this step; for copies that just reset,
             # the value of their final observation (used only where truncated, see compute_gae).
@@ -363,12 +360,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                 adv = normalize_advantages(adv)
                 policy_loss, ratio_stats = clipped_policy_loss(logp, old_logp, adv, args.clip_coef)
                 value_loss = clipped_value_loss(v, target, val_old, args.value_clip)
-                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                run.ppo_step(policy_loss, value_loss, entropy, ratio_stats)
 
         run.end_update(update, episode_returns)
     return run.finish(venv)

@@ -58,7 +58,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch import nn
 
 from swarmzoo.agents.files import POLICY_FORMAT, atomic_torch_save
 from swarmzoo.agents.mean_field import (
@@ -312,12 +311,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                 policy_loss, ratio_stats = clipped_policy_loss(logp, b_logp[idx], adv_b, args.clip_coef)
                 v = model.upper.critic(e_mb).squeeze(-1)
                 value_loss = clipped_value_loss(v, b_target[idx], b_val_old[idx], args.value_clip)
-                loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                run.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
+                run.ppo_step(policy_loss, value_loss, entropy, ratio_stats)
 
         run.end_update(update, episode_returns)
     return run.finish(venv)

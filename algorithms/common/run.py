@@ -165,6 +165,16 @@ def episode_seed(seed: int, update: int) -> int:
     return int(np.random.SeedSequence([seed, update]).generate_state(1)[0])
 
 
+def step_tensors(
+    rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, active: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A vector-env step's ``(E, N)`` rewards (zero where ``active`` is 0: robots whose episode
+    ended), terminations and dones (termination or truncation), as float tensors."""
+    rewards = torch.as_tensor(rew, dtype=torch.float32) * active
+    terminations = torch.as_tensor(np.asarray(term, dtype=np.float32))
+    return rewards, terminations, torch.as_tensor(np.asarray(term | trunc, dtype=np.float32))
+
+
 def check_resume(data: dict, args: BaseArgs, algo: str, structural: tuple[str, ...]) -> None:
     """Refuse to resume from a checkpoint of another trainer (``data["algo"] != algo``) or one
     whose ``structural`` arguments (those that fix the networks' shapes or the rollout) differ
@@ -274,6 +284,26 @@ class Run:
         """With ``anneal_lr``: the learning rate ``lr * (1 - update / n_updates)``."""
         if self.args.anneal_lr:
             self.optimizer.param_groups[0]["lr"] = self.args.lr * (1.0 - update / self.n_updates)
+
+    def ppo_step(
+        self,
+        policy_loss: torch.Tensor,
+        value_loss: torch.Tensor,
+        entropy: torch.Tensor,
+        ratio_stats: dict[str, float],
+        extra_loss: torch.Tensor | None = None,
+    ) -> None:
+        """One gradient step on ``L = L_pi + vf_coef * L_V - ent_coef * H (+ extra_loss)``,
+        gradients clipped to ``max_grad_norm``; the terms go to the update's log row."""
+        args = self.args
+        loss = policy_loss + args.vf_coef * value_loss - args.ent_coef * entropy
+        if extra_loss is not None:
+            loss = loss + extra_loss
+        self.optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm)
+        self.optimizer.step()
+        self.log.add_losses(policy_loss, value_loss, entropy, ratio_stats)
 
     def wall(self) -> float:
         """Wall time of the run so far, earlier starts included."""

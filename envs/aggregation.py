@@ -102,6 +102,7 @@ from swarmzoo.envs.core.collective import (
     neighbourhood,
 )
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import Method, radius_pairs
 from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
 from swarmzoo.envs.core.task import (
@@ -288,7 +289,6 @@ class Aggregation(SwarmTask):
         E, N = n_envs, cfg.n_agents
         self.pos = np.zeros((E, N, 2))
         self.graph = Neighbourhood.empty(E, N)
-        self.spread_trace: list[float] = []
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (2 * N,), np.float32)
         if cfg.continuous_actions:
@@ -309,8 +309,6 @@ class Aggregation(SwarmTask):
         half = self.arena.half - (cfg.robot_radius if cfg.boundary == "walls" else 0.0)
         self.pos[env_ids] = separate(self.rng.uniform(env_ids, (self.n_agents, 2), -half, half), cfg)
         self._sense()
-        if 0 in env_ids:
-            self.spread_trace = [float(spread(self.pos[:1])[0])]
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
@@ -330,7 +328,6 @@ class Aggregation(SwarmTask):
                 1 - 1e-9
             )
             rewards = rewards - cfg.collision_penalty * graph.sum(touching.astype(np.float64))
-        self.spread_trace.append(float(swarm_spread[0]))
         terminated = np.zeros((self.n_envs, self.n_agents), dtype=bool)
         infos = {"spread": swarm_spread, "largest_group": largest_group(graph), "neighbours": count}
         return rewards, terminated, infos
@@ -353,10 +350,14 @@ class Aggregation(SwarmTask):
             periodic=np.array([False, False]),
         )
 
-    def hud(self, env_index: int) -> list[str]:
+    def history_sample(self) -> dict[str, float]:
+        # Copy 0's spread over the episode (the curve, scaled to its first value).
+        return {"spread": float(spread(self.pos[:1])[0])}
+
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         return [f"spread {spread(self.pos[env_index : env_index + 1])[0]:.3f}"]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         e, cfg = env_index, self.config
         extent = np.abs(self.pos[e]).max(axis=0) + cfg.robot_radius if cfg.boundary == "none" else None
         renderer.begin(extent)
@@ -366,8 +367,9 @@ class Aggregation(SwarmTask):
         renderer.crosses(centroid, cfg.robot_radius * 3, colors.GOAL)
         renderer.circles(self.pos[e], cfg.robot_radius, colors.ROBOT, outline=(20, 20, 20))
         if e == 0:
-            start = self.spread_trace[0] if self.spread_trace else 1.0
-            renderer.curve(self.spread_trace, "spread", 0.0, max(start, 1e-9), length=self.max_cycles + 1)
+            trace = history.get("spread")
+            start = trace[0] if trace else 1.0
+            renderer.curve(trace, "spread", 0.0, max(start, 1e-9), length=self.max_cycles + 1)
 
 
 parallel_env, raw_env, env, vector_env = make_factories(Aggregation)

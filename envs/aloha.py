@@ -78,6 +78,7 @@ from gymnasium import spaces
 
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.envs.registry import register
 
@@ -225,14 +226,14 @@ class Aloha(SwarmTask):
         queues = (self.queue / self.config.buffer).astype(np.float32)
         return np.concatenate([queues, self.feedback.reshape(self.n_envs, -1)], axis=-1)
 
-    def hud(self, env_index: int) -> list[str]:
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         fb = self.feedback[env_index]
         return [
             f"backlog {int((self.queue[env_index] > 0).sum())}/{self.n_agents}  "
             f"delivered {int(fb[1].sum())}/{self.n_channels}  collisions {int(fb[2].sum())}"
         ]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         pos, actions = self.pos[env_index], self.last_actions[env_index]
         fb = self.feedback[env_index]
         renderer.begin()

@@ -61,6 +61,7 @@ import numpy as np
 
 from swarmzoo.envs.core.byzantine import ByzantineConfig, ByzantineTask
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import check_number
 from swarmzoo.envs.registry import register
 
@@ -180,7 +181,7 @@ class ByzantineLocalization(ByzantineTask):
         rng = self.ranges[..., None] / self.scale
         return np.concatenate([rel, rng, self.accepted[..., None].astype(float)], axis=-1)
 
-    def draw_world(self, renderer, env_index: int) -> None:
+    def draw_world(self, renderer, env_index: int, history: RenderHistory) -> None:
         e = env_index
         coop = ~self.byzantine[e]
         renderer.segments(self.pos[e, coop], self.estimate[e, coop], (60, 110, 200), width=2)

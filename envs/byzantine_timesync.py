@@ -53,6 +53,7 @@ import numpy as np
 
 from swarmzoo.envs.core.byzantine import ByzantineConfig, ByzantineTask
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import check_number, check_positive_int
 from swarmzoo.envs.registry import register
 
@@ -149,10 +150,10 @@ class ByzantineTimeSync(ByzantineTask):
         noise = self.rng.uniform(ids, (self.n_robots, 1), -1.0, 1.0) * cfg.measurement_noise
         self.sensed = np.where(self.checker[..., None], self.clock[:, None, None] + noise, 0.0)
 
-    def hud(self, env_index: int) -> list[str]:
-        return [f"true time {self.clock[env_index]:.0f}", *super().hud(env_index)]
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
+        return [f"true time {self.clock[env_index]:.0f}", *super().hud(env_index, history)]
 
-    def draw_world(self, renderer, env_index: int) -> None:
+    def draw_world(self, renderer, env_index: int, history: RenderHistory) -> None:
         e = env_index
         # Each robot's clock error as a hand: straight up is on time, a quarter turn is one scale.
         err = (self.estimate[e, :, 0] - self.clock[e]) / self.scale

@@ -69,11 +69,13 @@ the robot's own (``"local"``), over ``arena_size / 2``. No termination; truncati
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from swarmzoo.envs.core.byzantine import ByzantineConfig, ByzantineTask
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import check_number
 from swarmzoo.envs.registry import register
 
@@ -113,11 +115,11 @@ class ByzantineTracking(ByzantineTask):
     name = "byzantine_tracking_v0"
     Config = Config
     value_dim = 2
+    history_lengths = {"target": 60}  # the target's trail: its last 60 positions
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         self.target = np.zeros((n_envs, 2))
         self.heading = np.zeros(n_envs)
-        self.target_trace: list[np.ndarray] = []
         self._prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         super().__init__(config, n_envs)
 
@@ -140,8 +142,6 @@ class ByzantineTracking(ByzantineTask):
         self.heading[env_ids] = self.rng.uniform(env_ids, (1,), -np.pi, np.pi)[:, 0]
         noise = self.rng.uniform(env_ids, (R, 2), -cfg.initial_error, cfg.initial_error)
         self.estimate[env_ids] = self.target[env_ids][:, None, :] + noise
-        if 0 in env_ids:
-            self.target_trace = [self.target[0].copy()]
 
     def _advance_world(self) -> None:
         cfg = self.config
@@ -160,9 +160,6 @@ class ByzantineTracking(ByzantineTask):
             else:
                 self.heading[over] = -self.heading[over]
         self.target = new
-        if self.target_trace:
-            self.target_trace.append(self.target[0].copy())
-            del self.target_trace[:-60]
 
     def _sense(self) -> None:
         cfg = self.config
@@ -199,10 +196,14 @@ class ByzantineTracking(ByzantineTask):
         super()._exchange(env_ids)
         self._prev = (self.sent.copy(), self.sensed.copy(), self.checker.copy())
 
-    def draw_world(self, renderer, env_index: int) -> None:
+    def history_sample(self) -> dict[str, Any]:
+        return {**super().history_sample(), "target": self.target[0]}
+
+    def draw_world(self, renderer, env_index: int, history: RenderHistory) -> None:
         e = env_index
-        if e == 0 and len(self.target_trace) > 1:
-            trace = np.array(self.target_trace)
+        trail = history.get("target")
+        if e == 0 and len(trail) > 1:
+            trace = np.array(trail)
             renderer.segments(trace[:-1], trace[1:], (120, 120, 120), width=1)
         renderer.circles(self.target[e : e + 1], self.config.sensing_radius, (40, 160, 80), width=1)
         renderer.circles(self.target[e : e + 1], 0.04, (250, 200, 0), outline=(20, 20, 20))

@@ -63,6 +63,7 @@ from gymnasium import spaces
 
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import SwarmTask, check_number, check_positive_int
 from swarmzoo.envs.registry import register
 
@@ -179,11 +180,11 @@ class Coordination(SwarmTask):
     def state(self) -> np.ndarray:
         return self.bits.astype(np.float32)
 
-    def hud(self, env_index: int) -> list[str]:
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         ones = int(self.bits[env_index].sum())
         return [f"zeros {self.n_agents - ones}  ones {ones}  reward {self.last_reward[env_index]:g}"]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         bits = self.bits[env_index]
         colours = np.where(bits[:, None] == 1, ONE_COLOUR, ZERO_COLOUR)
         renderer.begin()

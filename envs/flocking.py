@@ -120,6 +120,7 @@ from swarmzoo.envs.core.collective import (
     wrap_angle,
 )
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import Method
 from swarmzoo.envs.core.task import (
     SwarmTask,
@@ -335,7 +336,6 @@ class Flocking(SwarmTask):
         self.pos = np.zeros((E, N, 2))
         self.heading = np.zeros((E, N))
         self.graph = Neighbourhood.empty(E, N)
-        self.order_trace: list[float] = []  # copy 0's order parameter over the episode (for render)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (4 * N,), np.float32)
         if cfg.continuous_actions:
@@ -361,8 +361,6 @@ class Flocking(SwarmTask):
                 heading[:, self.n_agents // 2 :] += np.pi
         self.heading[env_ids] = wrap_angle(heading)
         self._sense()
-        if 0 in env_ids:
-            self.order_trace = [float(order_parameter(self.heading[:1])[0])]
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
@@ -380,7 +378,6 @@ class Flocking(SwarmTask):
         close = np.einsum("md,md->m", graph.delta, graph.delta) < (2 * cfg.robot_radius) ** 2
         collisions = graph.sum(close.astype(np.float64)).astype(np.int64)
         rewards = rewards - cfg.cohesion_penalty * (count == 0) - cfg.collision_penalty * collisions
-        self.order_trace.append(float(order[0]))
         terminated = np.zeros((self.n_envs, self.n_agents), dtype=bool)
         infos = {"order_parameter": order, "neighbours": count, "collisions": collisions}
         return rewards, terminated, infos
@@ -407,16 +404,20 @@ class Flocking(SwarmTask):
             periodic=np.array([periodic, periodic, True]),
         )
 
-    def hud(self, env_index: int) -> list[str]:
+    def history_sample(self) -> dict[str, float]:
+        # Copy 0's order parameter over the episode (the curve).
+        return {"order": float(order_parameter(self.heading[:1])[0])}
+
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         return [f"order {order_parameter(self.heading[env_index : env_index + 1])[0]:.3f}"]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         e, cfg = env_index, self.config
         renderer.begin()
         length = max(cfg.speed * 3, cfg.robot_radius * 3, 0.008 * max(self.arena.width, self.arena.height))
         renderer.arrows(self.pos[e], self.heading[e], length, angle_colors(self.heading[e]))
         if e == 0:
-            renderer.curve(self.order_trace, "order", 0.0, 1.0, length=self.max_cycles + 1)
+            renderer.curve(history.get("order"), "order", 0.0, 1.0, length=self.max_cycles + 1)
 
 
 parallel_env, raw_env, env, vector_env = make_factories(Flocking)

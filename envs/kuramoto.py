@@ -112,6 +112,7 @@ from swarmzoo.envs.core.collective import (
     wrap_angle,
 )
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import Method
 from swarmzoo.envs.core.task import (
     SwarmTask,
@@ -383,7 +384,6 @@ class Kuramoto(SwarmTask):
                 f"graph='complete' with phase_bins={cfg.phase_bins} compares all pairs of every copy: "
                 f"{E} copies x {N}^2 robots is over {COMPLETE_HISTOGRAM_PAIRS:,}; use phase_bins=0"
             )
-        self.order_trace: list[float] = []
         self._summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (5 * N,), np.float32)
@@ -409,8 +409,6 @@ class Kuramoto(SwarmTask):
                 self.pos, cfg.sensing_radius, self.arena, cfg.neighbour_method, cfg.max_neighbours
             )
         self._summary = None
-        if 0 in env_ids:
-            self.order_trace = [float(order_parameter(self.phase[:1])[0])]
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
@@ -430,7 +428,6 @@ class Kuramoto(SwarmTask):
             rewards = np.repeat(order[:, None], self.n_agents, axis=1)
         if cfg.control_cost:
             rewards = rewards - cfg.control_cost * (self.control / cfg.max_control) ** 2
-        self.order_trace.append(float(order[0]))
         terminated = np.zeros((self.n_envs, self.n_agents), dtype=bool)
         return rewards, terminated, {"order_parameter": order, "neighbours": count}
 
@@ -461,10 +458,14 @@ class Kuramoto(SwarmTask):
             periodic=np.array([periodic, periodic, True, False]),
         )
 
-    def hud(self, env_index: int) -> list[str]:
+    def history_sample(self) -> dict[str, float]:
+        # Copy 0's order parameter over the episode (the curve).
+        return {"order": float(order_parameter(self.phase[:1])[0])}
+
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         return [f"order r {order_parameter(self.phase[env_index : env_index + 1])[0]:.3f}"]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         e = env_index
         renderer.begin()
         radius = 0.2 * min(self.arena.width, self.arena.height) / np.sqrt(max(self.n_agents, 1))
@@ -472,7 +473,7 @@ class Kuramoto(SwarmTask):
         # Each robot's phase as a hand on its disc, so equal colours read as equal angles too.
         renderer.arrows(self.pos[e], self.phase[e], radius, (20, 20, 20), width=1)
         if e == 0:
-            renderer.curve(self.order_trace, "order r", 0.0, 1.0, length=self.max_cycles + 1)
+            renderer.curve(history.get("order"), "order r", 0.0, 1.0, length=self.max_cycles + 1)
 
 
 parallel_env, raw_env, env, vector_env = make_factories(Kuramoto)

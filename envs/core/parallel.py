@@ -13,6 +13,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from swarmzoo.envs.core.collective import MeanField
+from swarmzoo.envs.core.history import RenderHistory, draw_copy
 from swarmzoo.envs.core.task import SwarmTask, validate_actions
 
 
@@ -22,6 +23,11 @@ class SwarmParallelEnv(ParallelEnv):
     Args:
         task: a task built with ``n_envs=1``.
         render_mode: None, ``"human"`` or ``"rgb_array"``.
+
+    Attributes:
+        render_history: the episode's :class:`~swarmzoo.envs.core.history.RenderHistory`
+            (what frames show of the past), kept only while rendering: None when
+            ``render_mode`` is None.
     """
 
     metadata: dict[str, Any] = {
@@ -50,6 +56,7 @@ class SwarmParallelEnv(ParallelEnv):
         self._noop = np.zeros(task.action_space.shape or (), dtype=task.action_space.dtype)
         self._action_shape = tuple(task.action_space.shape or ())
         self._renderer = None
+        self.render_history = None if render_mode is None else RenderHistory(task.history_lengths)
         self._last_rewards: list[float] = []
         # Types of discrete action values already checked (the check runs once per type).
         self._discrete_types_ok: set[type] = set()
@@ -92,6 +99,8 @@ class SwarmParallelEnv(ParallelEnv):
         self.agents = self.possible_agents[:]
         self._done[:] = False
         self._last_rewards = []
+        if self.render_history is not None:
+            self.render_history.restart(self.task.history_sample())
         obs = self.task.observe()[0].copy()
         infos = self._agent_infos(self.task.reset_infos(), self.agents, None)
         if self.render_mode == "human":
@@ -112,6 +121,8 @@ class SwarmParallelEnv(ParallelEnv):
         except (ValueError, TypeError) as err:
             self._blame(actions, err)
             raise
+        if self.render_history is not None:
+            self.render_history.record(self.task.history_sample())
         live = self.agents
         obs = self.task.observe()[0]
         if len(live) == self.task.n_agents:  # everyone live: whole rows, no index gathering
@@ -246,13 +257,13 @@ class SwarmParallelEnv(ParallelEnv):
             self._renderer = Renderer(
                 self.task.arena, self.render_mode, fps=self.task.render_fps, title=self.metadata["name"]
             )
-        self.task.draw(self._renderer, 0)
+        lines = draw_copy(self.task, self._renderer, 0, self.render_history)
         self._renderer.hud(
             [
                 self.metadata["name"],
                 f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
                 f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
-                *self.task.hud(0),
+                *lines,
             ]
         )
         return self._renderer.finish()
@@ -264,7 +275,8 @@ class SwarmParallelEnv(ParallelEnv):
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle and deep-copy without the renderer (it holds pygame objects, which do not
-        pickle): a copy opens its own on its first ``render()``; the original keeps its own."""
+        pickle): a copy opens its own on its first ``render()``; the original keeps its own. The
+        render history (plain data) goes along."""
         state = self.__dict__.copy()
         state["_renderer"] = None
         return state

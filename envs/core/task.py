@@ -6,7 +6,11 @@ face runs one copy (``E = 1``) behind agent-keyed dicts, the vector face runs ``
 arrays in and out and auto-reset. Because both call the same task code with per-copy random
 streams (see :mod:`swarmzoo.envs.core.rng`), they produce identical trajectories.
 
-A task subclass implements ``_reset``, ``_step``, ``observe``, ``state`` and ``draw``.
+A task subclass implements ``_reset``, ``_step``, ``observe``, ``state`` and ``draw``. What a
+frame shows of the past (a curve over the episode, a trail) is not kept by the task: it returns
+copy 0's values in ``history_sample`` (with ``history_lengths`` capping trails), and the faces
+record them in a :class:`~swarmzoo.envs.core.history.RenderHistory` only while they render, handing
+it to ``draw`` and ``hud``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core.collective import MeanField
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.rng import BatchRNG
 
 # Config numbers are refused beyond this magnitude (an arena a billion units wide, a force of 1e12)
@@ -168,6 +173,9 @@ class SwarmTask(ABC):
     # continuous_actions field; make() accepts continuous_actions naming that kind and refuses
     # the other with a clear error). None: the Config chooses.
     fixed_actions: ClassVar[str | None] = None
+    # How many of their latest entries render-history series keep (name -> K, a trail); series
+    # not named keep the whole episode (see history_sample).
+    history_lengths: ClassVar[dict[str, int]] = {}
 
     observation_space: spaces.Box
     action_space: spaces.Space
@@ -221,8 +229,13 @@ class SwarmTask(ABC):
         """Global states ``(E, S)`` float32."""
 
     @abstractmethod
-    def draw(self, renderer: Any, env_index: int) -> None:
-        """Draw copy ``env_index`` onto a :class:`~swarmzoo.envs.core.render.Renderer`."""
+    def draw(self, renderer: Any, env_index: int, history: RenderHistory) -> None:
+        """Draw copy ``env_index`` onto a :class:`~swarmzoo.envs.core.render.Renderer`.
+
+        Args:
+            history: the copy's past, as recorded from :meth:`history_sample` (copy 0 through
+                the faces; an empty one for other copies).
+        """
 
     def agent_names(self) -> list[str]:
         """The agents' names on both faces: ``robot_0 .. robot_{N-1}`` unless a task says
@@ -238,9 +251,17 @@ class SwarmTask(ABC):
         schema from one step (the TorchRL batched env's ``return_info``)."""
         return ()
 
-    def hud(self, env_index: int) -> list[str]:
-        """Extra text lines for the rendered frame of copy ``env_index`` (none by default)."""
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
+        """Extra text lines for the rendered frame of copy ``env_index`` (none by default);
+        ``history`` as in :meth:`draw`."""
         return []
+
+    def history_sample(self) -> dict[str, Any]:
+        """Copy 0's values for the render history, read after every reset (they start its
+        series) and step (they extend them): name -> value (a float, an array, which is
+        copied). A name left out of a sample adds nothing that time. Called only while a face
+        renders; nothing by default."""
+        return {}
 
     def mean_field(self) -> MeanField:
         """The empirical distribution of the robots' states (see

@@ -21,6 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core.collective import MeanField
+from swarmzoo.envs.core.history import RenderHistory, draw_copy
 from swarmzoo.envs.core.rng import check_seed
 from swarmzoo.envs.core.task import SwarmTask
 
@@ -31,6 +32,11 @@ class SwarmVectorEnv:
     Args:
         task: a task built with ``n_envs = E``.
         render_mode: None, ``"human"`` or ``"rgb_array"`` (renders copy 0).
+
+    Attributes:
+        render_history: copy 0's :class:`~swarmzoo.envs.core.history.RenderHistory` (what
+            frames show of the past), kept only while rendering and restarted with each of copy
+            0's episodes (reset, auto-reset, ``reset_copies``): None when ``render_mode`` is None.
     """
 
     def __init__(self, task: SwarmTask, render_mode: str | None = None) -> None:
@@ -69,6 +75,7 @@ class SwarmVectorEnv:
         self._done = np.zeros((E, N), dtype=bool)
         self._needs_reset = True
         self._renderer = None
+        self.render_history = None if render_mode is None else RenderHistory(task.history_lengths)
         self.record_final_mean_field = False
         """Also return ``infos["final_mean_field"]`` (the finished episodes' last
         :class:`MeanField`) on auto-reset, for mean-field trainers that bootstrap from it."""
@@ -90,6 +97,8 @@ class SwarmVectorEnv:
         self._returns[:] = 0.0
         self._done[:] = False
         self._needs_reset = False
+        if self.render_history is not None:
+            self.render_history.restart(self.task.history_sample())
         return self.task.observe(), dict(self.task.reset_infos())
 
     def reset_copies(self, env_ids) -> np.ndarray:
@@ -113,6 +122,8 @@ class SwarmVectorEnv:
             self.task.reset(ids)
             self._returns[ids] = 0.0
             self._done[ids] = False
+            if self.render_history is not None and ids[0] == 0:
+                self.render_history.restart(self.task.history_sample())
         return self.task.observe()
 
     def step(self, actions: np.ndarray):
@@ -145,6 +156,11 @@ class SwarmVectorEnv:
             self._returns[ids] = 0.0
             done[ids] = False
             obs = self.task.observe()
+        if self.render_history is not None:
+            if finished[0]:  # copy 0 started a new episode
+                self.render_history.restart(self.task.history_sample())
+            else:
+                self.render_history.record(self.task.history_sample())
         self._done = done
         return obs, rewards, term, trunc, infos
 
@@ -167,10 +183,8 @@ class SwarmVectorEnv:
             self._renderer = Renderer(
                 self.task.arena, self.render_mode, fps=self.task.render_fps, title=self.task.name
             )
-        self.task.draw(self._renderer, 0)
-        self._renderer.hud(
-            [self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}", *self.task.hud(0)]
-        )
+        lines = draw_copy(self.task, self._renderer, 0, self.render_history)
+        self._renderer.hud([self.task.name, f"step {int(self.task.steps[0])}/{self.task.max_cycles}", *lines])
         return self._renderer.finish()
 
     def close(self) -> None:
@@ -180,7 +194,8 @@ class SwarmVectorEnv:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle and deep-copy without the renderer (it holds pygame objects, which do not
-        pickle): a copy opens its own on its first ``render()``; the original keeps its own."""
+        pickle): a copy opens its own on its first ``render()``; the original keeps its own. The
+        render history (plain data) goes along."""
         state = self.__dict__.copy()
         state["_renderer"] = None
         return state

@@ -21,6 +21,7 @@ from swarmzoo.envs.core.byzantine.network import AccusationFlood
 from swarmzoo.envs.core.byzantine.protocols import ProtocolMixin
 from swarmzoo.envs.core.byzantine.views import ViewMixin
 from swarmzoo.envs.core.collective import neighbourhood
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.task import SwarmTask
 
 
@@ -78,7 +79,6 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
         self._sent_log = np.zeros((lag, E, R, d))
         self._sent_log_step = np.full((lag, E), -1, dtype=np.int64)
         self._adjacent: list[set[tuple[int, int]]] = [set() for _ in range(E)]
-        self.error_trace: list[float] = []
         self.keyrings: list[KeyRing | None] = [None] * E
         self.nonces: list[bytes] = [b""] * E
         self.ledgers: list[AccusationLedger | None] = [None] * E
@@ -166,8 +166,9 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
         """The true value each robot estimates, ``(E, R, d)``."""
         raise NotImplementedError
 
-    def draw_world(self, renderer: Any, env_index: int) -> None:
-        """Draw task-specific things (targets, clocks) after the robots."""
+    def draw_world(self, renderer: Any, env_index: int, history: RenderHistory) -> None:
+        """Draw task-specific things (targets, clocks) after the robots (``history`` as in
+        ``draw``)."""
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -227,8 +228,6 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
         self._sense()
         self._update_evidence(env_ids)
         self._exchange(env_ids)
-        if 0 in env_ids:
-            self.error_trace = [float(self._errors()[0][0])]
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
@@ -258,7 +257,6 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
             rewards = np.concatenate([-coop_err / self.scale, np.zeros((E, self.n_agents - C))], axis=1)
         if cfg.byzantine_agents:
             rewards[:, C:] = err[:, None] / self.scale
-        self.error_trace.append(float(err[0]))
         terminated = np.zeros((E, self.n_agents), dtype=bool)
         infos = self._metrics(err, per_robot)
         return rewards, terminated, infos

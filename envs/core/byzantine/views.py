@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from swarmzoo.envs.core.history import RenderHistory
+
 
 class ViewMixin:
     """Observations, state and rendering of
@@ -67,7 +69,11 @@ class ViewMixin:
             names += [f"byzantine_{i}" for i in range(self.n_byz)]
         return names
 
-    def hud(self, env_index: int) -> list[str]:
+    def history_sample(self) -> dict[str, Any]:
+        # Copy 0's mean cooperative error over the episode (the curve).
+        return {"error": float(self._errors()[0][0])}
+
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         e = env_index
         byz, blk = self.byzantine[e], self.blocked[e]
         return [
@@ -77,7 +83,7 @@ class ViewMixin:
             f"{int((blk & ~byz).sum())} cooperative",
         ]
 
-    def draw(self, renderer: Any, env_index: int) -> None:
+    def draw(self, renderer: Any, env_index: int, history: RenderHistory) -> None:
         e = env_index
         renderer.begin()
         env, src, dst = self.links
@@ -94,7 +100,8 @@ class ViewMixin:
             renderer.circles(self.pos[e, self.checker[e]], radius * 1.6, (40, 160, 80), width=2)
         if self.blocked[e].any():
             renderer.crosses(self.pos[e, self.blocked[e]], radius * 2.2, (30, 30, 30))
-        self.draw_world(renderer, e)
-        if e == 0 and self.error_trace:
-            top = max(max(self.error_trace), 1e-6)
-            renderer.curve(self.error_trace, "mean error", 0.0, top, length=self.max_cycles + 1)
+        self.draw_world(renderer, e, history)
+        errors = history.get("error")
+        if e == 0 and errors:
+            top = max(max(errors), 1e-6)
+            renderer.curve(errors, "mean error", 0.0, top, length=self.max_cycles + 1)

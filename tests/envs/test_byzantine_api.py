@@ -9,11 +9,7 @@ from functools import partial
 import numpy as np
 import pytest
 from pettingzoo.test import (
-    api_test,
-    parallel_api_test,
-    parallel_seed_test,
     render_test,
-    seed_test,
     state_test,
 )
 
@@ -48,15 +44,6 @@ CASES = {
 PARAMS = [pytest.param(m, kw, id=f"{m}-{c}") for m in MODULES for c, kw in CASES.items()]
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_pettingzoo_api(env_name, kwargs) -> None:
-    mod = MODULES[env_name]
-    parallel_api_test(mod.parallel_env(**kwargs), num_cycles=15)
-    api_test(mod.env(**kwargs), num_cycles=5)
-    parallel_seed_test(partial(mod.parallel_env, **kwargs), num_cycles=10)
-    seed_test(partial(mod.env, **kwargs), num_cycles=5)
 
 
 @pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)

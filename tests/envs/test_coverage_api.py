@@ -13,23 +13,12 @@ observations.
 from __future__ import annotations
 
 import random
-from functools import partial
-from types import SimpleNamespace
 
 import imageio.v3 as iio
 import numpy as np
 import pettingzoo
 import pytest
 from pettingzoo import AECEnv, ParallelEnv
-from pettingzoo.test import (
-    api_test,
-    max_cycles_test,
-    parallel_api_test,
-    parallel_seed_test,
-    render_test,
-    seed_test,
-    state_test,
-)
 
 import swarmzoo
 from swarmzoo.envs import coverage
@@ -119,43 +108,6 @@ def resolve(kwargs: dict, images: dict[str, str]) -> dict:
 # -- PettingZoo's own test utilities -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_parallel_api(kwargs, images) -> None:
-    parallel_api_test(coverage.parallel_env(**resolve(kwargs, images)), num_cycles=cycles(kwargs))
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_aec_api(kwargs, images) -> None:
-    api_test(coverage.env(**resolve(kwargs, images)), num_cycles=cycles(kwargs, large=2))
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_seed(kwargs, images) -> None:
-    kwargs = resolve(kwargs, images)
-    parallel_seed_test(partial(coverage.parallel_env, **kwargs), num_cycles=cycles(kwargs))
-    seed_test(partial(coverage.env, **kwargs), num_cycles=cycles(kwargs, large=1))
-
-
-@pytest.mark.parametrize("kwargs", SMALL_PARAMS)
-def test_max_cycles(kwargs, images) -> None:
-    kwargs = resolve(kwargs, images)
-    shim = SimpleNamespace(
-        env=partial(coverage.env, **kwargs), parallel_env=partial(coverage.parallel_env, **kwargs)
-    )
-    max_cycles_test(shim)
-
-
-def test_max_cycles_on_the_module_itself() -> None:
-    max_cycles_test(coverage)
-
-
-@pytest.mark.parametrize("kwargs", SMALL_PARAMS)
-def test_render(kwargs, images, monkeypatch) -> None:
-    # The human window paces frames at render_fps; don't sleep through the test.
-    monkeypatch.setattr(coverage.Coverage, "render_fps", 10_000)
-    render_test(partial(coverage.env, **resolve(kwargs, images)))
-
-
 def test_render_large_swarm_and_vector_face() -> None:
     env = coverage.parallel_env(n_agents=64, map="disaster", render_mode="rgb_array", max_cycles=3)
     env.reset(seed=0)
@@ -171,12 +123,6 @@ def test_render_large_swarm_and_vector_face() -> None:
         venv.step(np.zeros((2, 8, 2), np.float32))
         assert venv.render().shape[2] == 3
     venv.close()
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_state(kwargs, images) -> None:
-    kwargs = resolve(kwargs, images)
-    state_test(coverage.env(**kwargs), coverage.parallel_env(**kwargs), num_cycles=cycles(kwargs, 10, 1))
 
 
 # -- spaces, infos and the documented sizes ------------------------------------------------------

@@ -4,20 +4,9 @@ deterministic under seeding over whole episodes."""
 from __future__ import annotations
 
 import warnings
-from functools import partial
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from pettingzoo.test import (
-    api_test,
-    max_cycles_test,
-    parallel_api_test,
-    parallel_seed_test,
-    render_test,
-    seed_test,
-    state_test,
-)
 
 from swarmzoo.envs import navigation
 
@@ -43,48 +32,6 @@ CYCLES = 30
 
 # PettingZoo's checks warn about infinite observation / state bounds; those are by design here.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_parallel_api(kwargs) -> None:
-    parallel_api_test(navigation.parallel_env(**kwargs), num_cycles=CYCLES)
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_aec_api(kwargs) -> None:
-    api_test(navigation.env(**kwargs), num_cycles=CYCLES)
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_seed(kwargs) -> None:
-    parallel_seed_test(partial(navigation.parallel_env, **kwargs), num_cycles=CYCLES)
-    seed_test(partial(navigation.env, **kwargs), num_cycles=CYCLES)
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_max_cycles(kwargs) -> None:
-    kwargs = {k: v for k, v in kwargs.items() if k != "terminate_on_success"}
-    shim = SimpleNamespace(
-        env=partial(navigation.env, **kwargs),
-        parallel_env=partial(navigation.parallel_env, **kwargs),
-    )
-    max_cycles_test(shim)
-
-
-def test_max_cycles_on_the_module_itself() -> None:
-    max_cycles_test(navigation)
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_render(kwargs, monkeypatch) -> None:
-    # The human window paces frames at render_fps; don't sleep through the test.
-    monkeypatch.setattr(navigation.Navigation, "render_fps", 10_000)
-    render_test(partial(navigation.env, **kwargs))
-
-
-@pytest.mark.parametrize("kwargs", PARAMS)
-def test_state(kwargs) -> None:
-    state_test(navigation.env(**kwargs), navigation.parallel_env(**kwargs), num_cycles=10)
 
 
 @pytest.mark.parametrize("kwargs", PARAMS)

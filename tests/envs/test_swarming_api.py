@@ -11,22 +11,12 @@ distributions, presets and the neighbour-search methods. N = 500 runs fewer cycl
 from __future__ import annotations
 
 import random
-from functools import partial
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import numpy as np
 import pettingzoo
 import pytest
 from pettingzoo import AECEnv, ParallelEnv
-from pettingzoo.test import (
-    api_test,
-    max_cycles_test,
-    parallel_api_test,
-    parallel_seed_test,
-    render_test,
-    seed_test,
-    state_test,
-)
 
 import swarmzoo
 from swarmzoo.envs import aggregation, flocking, kuramoto
@@ -117,42 +107,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 # -- PettingZoo's own test utilities -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_parallel_api(env_name, kwargs) -> None:
-    parallel_api_test(MODULES[env_name].parallel_env(**kwargs), num_cycles=cycles(kwargs))
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_aec_api(env_name, kwargs) -> None:
-    api_test(MODULES[env_name].env(**kwargs), num_cycles=cycles(kwargs, large=2))
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_seed(env_name, kwargs) -> None:
-    mod = MODULES[env_name]
-    parallel_seed_test(partial(mod.parallel_env, **kwargs), num_cycles=cycles(kwargs))
-    seed_test(partial(mod.env, **kwargs), num_cycles=cycles(kwargs, large=1))
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), SMALL_PARAMS)
-def test_max_cycles(env_name, kwargs) -> None:
-    mod = MODULES[env_name]
-    shim = SimpleNamespace(env=partial(mod.env, **kwargs), parallel_env=partial(mod.parallel_env, **kwargs))
-    max_cycles_test(shim)
-
-
-@pytest.mark.parametrize("env_name", list(MODULES))
-def test_max_cycles_on_the_module_itself(env_name) -> None:
-    max_cycles_test(MODULES[env_name])
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), SMALL_PARAMS)
-def test_render(env_name, kwargs, monkeypatch) -> None:
-    # The human window paces frames at render_fps; don't sleep through the test.
-    monkeypatch.setattr(TASKS[env_name], "render_fps", 10_000)
-    render_test(partial(MODULES[env_name].env, **kwargs))
-
-
 @pytest.mark.parametrize("env_name", list(MODULES))
 def test_render_large_swarm(env_name) -> None:
     env = MODULES[env_name].parallel_env(n_agents=500, render_mode="rgb_array")
@@ -162,12 +116,6 @@ def test_render_large_swarm(env_name) -> None:
     env.step({a: env.action_space(a).sample() for a in env.agents})
     assert env.render().shape == frame.shape
     env.close()
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_state(env_name, kwargs) -> None:
-    mod = MODULES[env_name]
-    state_test(mod.env(**kwargs), mod.parallel_env(**kwargs), num_cycles=cycles(kwargs, 10, 1))
 
 
 # The documented sizes (module docstrings): one robot's observation and one copy's state.
@@ -223,27 +171,6 @@ def test_spaces_and_agents(env_name, kwargs) -> None:
     for agent in env.possible_agents:
         assert set(infos[agent]) == INFO_KEYS[env_name]
         assert all(np.isfinite(v) for v in infos[agent].values())
-
-
-@pytest.mark.parametrize(("env_name", "kwargs"), PARAMS)
-def test_vector_face_spaces(env_name, kwargs) -> None:
-    E = 2
-    venv = MODULES[env_name].vector_env(E, **kwargs)
-    n = venv.n_agents
-    obs, infos = venv.reset(seed=0)
-    assert isinstance(infos, dict)
-    assert obs.shape == (E, n, *venv.single_observation_space.shape) and obs.dtype == np.float32
-    assert venv.observation_space.contains(obs)
-    venv.action_space.seed(0)
-    for _ in range(3):
-        obs, rew, term, trunc, infos = venv.step(venv.action_space.sample())
-        assert venv.observation_space.contains(obs)
-        assert rew.shape == term.shape == trunc.shape == (E, n)
-        assert term.dtype == trunc.dtype == bool
-        assert np.isfinite(rew).all()
-    state = venv.state()
-    assert state.shape == (E, *venv.state_space.shape)
-    assert all(venv.state_space.contains(s) for s in state)
 
 
 # -- the registries ------------------------------------------------------------------------------

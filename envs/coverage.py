@@ -91,6 +91,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -110,6 +111,7 @@ from swarmzoo.envs.core.density import (
 from swarmzoo.envs.core.density import map_path as map_path
 from swarmzoo.envs.core.density import normalise_density as normalise_density
 from swarmzoo.envs.core.factories import make_factories
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import knn
 from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
 from swarmzoo.envs.core.task import SwarmTask, check_bool, check_number, check_positive_int
@@ -280,6 +282,7 @@ class Coverage(SwarmTask):
     (trajectory histogram)."""
 
     name = "coverage_v0"
+    history_lengths: ClassVar[dict[str, int]] = {"trail": TRAIL_STEPS}
     Config = Config
 
     @classmethod
@@ -310,10 +313,7 @@ class Coverage(SwarmTask):
         self.demand = np.zeros((E, self.density.size))
         self.visits = np.zeros((E, cfg.w2_resolution**2))
         self.served = np.zeros((E, N))
-        # Copy 0's history, for rendering: (step, W2), served fraction, recent positions (trails).
-        self.w2_trace: list[tuple[int, float]] = []
-        self.served_trace: list[float] = []
-        self.trail: list[np.ndarray] = []
+        self._w2_now: tuple[int, float] | None = None  # copy 0's (step, W2) if measured this step
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (5 * N + cfg.w2_resolution**2,), np.float32)
         if cfg.continuous_actions:
@@ -333,8 +333,6 @@ class Coverage(SwarmTask):
         self.visits[env_ids] = 0.0
         self.served[env_ids] = 0.0
         self._record(env_ids)
-        if 0 in env_ids:
-            self.w2_trace, self.served_trace, self.trail = [], [0.0], [self.pos[0].copy()]
 
     def _record(self, env_ids: np.ndarray) -> None:
         """Add the robots' current positions to the trajectory histograms of ``env_ids``."""
@@ -355,6 +353,7 @@ class Coverage(SwarmTask):
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
+        self._w2_now = None
         if cfg.continuous_actions:
             accel = actions.astype(np.float64)
         else:
@@ -394,10 +393,18 @@ class Coverage(SwarmTask):
                 w2[which] = self.coverage_w2(which)
                 infos["w2"] = w2
                 if due[0]:
-                    self.w2_trace.append((int(self.steps[0]), float(w2[0])))
-        self.served_trace.append(float(fraction[0]))
-        self.trail = [*self.trail[-(TRAIL_STEPS - 1) :], self.pos[0].copy()]
+                    self._w2_now = (int(self.steps[0]), float(w2[0]))
         return rewards, terminated, infos
+
+    def history_sample(self) -> dict[str, Any]:
+        """Copy 0's served fraction, positions (the trails) and, when measured this step, its
+        ``(step, W2)``; a reset starts the served curve at exactly 0."""
+        if self.steps[0] == 0:
+            return {"served": 0.0, "trail": self.pos[0]}
+        sample = {"served": float(self.served_fraction()[0]), "trail": self.pos[0]}
+        if self._w2_now is not None:
+            sample["w2"] = self._w2_now
+        return sample
 
     # -- views --------------------------------------------------------------------------------
 
@@ -419,25 +426,27 @@ class Coverage(SwarmTask):
         remaining = pool(self.demand.reshape(E, *self.grid.shape), res).reshape(E, -1) * res * res
         return np.concatenate([robots.reshape(E, -1), remaining], axis=1).astype(np.float32)
 
-    def hud(self, env_index: int) -> list[str]:
+    def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         lines = [f"served {self.served_fraction()[env_index]:.1%}"]
-        if env_index == 0 and self.w2_trace:
-            lines.append(f"W2 {self.w2_trace[-1][1]:.3f} (step {self.w2_trace[-1][0]})")
+        w2 = history.get("w2")
+        if env_index == 0 and w2:
+            lines.append(f"W2 {w2[-1][1]:.3f} (step {w2[-1][0]})")
         return lines
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         e, cfg = env_index, self.config
         renderer.begin()
         renderer.heatmap(self.demand[e].reshape(self.grid.shape) / self.density.max())
-        if e == 0 and len(self.trail) > 1:
-            path = np.stack(self.trail)  # (T, N, 2)
+        trail = history.get("trail")
+        if e == 0 and len(trail) > 1:
+            path = np.stack(trail)  # (T, N, 2)
             renderer.segments(path[:-1].reshape(-1, 2), path[1:].reshape(-1, 2), (150, 165, 210), 2)
         renderer.circles(self.pos[e], cfg.service_radius, (120, 150, 220), width=1)
         renderer.robots(self.pos[e], self.vel[e], cfg.robot_radius, colors.ROBOT)
         if e == 0:
-            renderer.curve(self.served_trace, "served", 0.0, 1.0, length=self.max_cycles + 1)
-            if self.w2_trace:
-                steps, w2 = zip(*self.w2_trace)
+            renderer.curve(history.get("served"), "served", 0.0, 1.0, length=self.max_cycles + 1)
+            if history.get("w2"):
+                steps, w2 = zip(*history.get("w2"))
                 top = max(w2) * 1.1
                 renderer.curve(w2, "W2", 0.0, top, length=self.max_cycles + 1, slot=1, xs=steps)
 

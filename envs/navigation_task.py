@@ -17,6 +17,7 @@ from gymnasium import spaces
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image
 from swarmzoo.envs.core.dense import Pairwise, pairwise
+from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import DENSE_MAX, knn, nearest_offsets
 from swarmzoo.envs.core.physics import (
     DISCRETE_DIRECTIONS,
@@ -404,7 +405,7 @@ class NavigationTask(SwarmTask):
         ]
         return np.concatenate([p.reshape(E, -1) for p in parts], axis=1).astype(np.float32)
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         e, cfg = env_index, self.config
         extent = None
         if cfg.boundary == "none":

@@ -65,11 +65,9 @@ def test_headless_faces_record_nothing(env_id) -> None:
     venv.reset(seed=0)
     venv.step(venv.action_space.sample())
     assert venv.render_history is None
-    # ... and the tasks keep no render traces of their own (coverage-v0 moves to the history
-    # next: drop it from this exception when it does).
-    if env_id != "coverage-v0":
-        for task in (env.task, venv.task):
-            assert not [k for k in vars(task) if k.endswith("_trace") or k == "trail"]
+    # ... and the tasks keep no render traces of their own.
+    for task in (env.task, venv.task):
+        assert not [k for k in vars(task) if k.endswith("_trace") or k == "trail"]
 
 
 def test_headless_faces_never_sample(monkeypatch) -> None:

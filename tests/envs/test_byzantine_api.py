@@ -16,31 +16,14 @@ from pettingzoo.test import (
 import swarmzoo
 from swarmzoo.agents import make_policy
 from swarmzoo.envs import byzantine_localization, byzantine_timesync, byzantine_tracking
+from tests.envs.matrix import BYZANTINE_CONFIGS
 
 MODULES = {
     "tracking": byzantine_tracking,
     "timesync": byzantine_timesync,
     "localization": byzantine_localization,
 }
-CASES = {
-    "default": dict(n_robots=20),
-    "lcp_collude": dict(n_robots=12, protocol="lcp", attack="collude"),
-    "wmsr_random": dict(n_robots=12, protocol="wmsr", attack="random", wmsr_f=1),
-    "harary_drift": dict(n_robots=10, graph="harary", connectivity=3, attack="drift", n_byzantine=2),
-    "given_sleeper": dict(
-        n_robots=4, graph="given", edges=((0, 1), (1, 2), (2, 3)), attack="sleeper", n_byzantine=1
-    ),
-    "false_accusation_local": dict(n_robots=15, attack="false_accusation", reward="local", k_slots=0),
-    "forge_unauthenticated": dict(n_robots=15, attack="forge", authenticate=False),
-    "replay_short_lag": dict(n_robots=12, attack="replay", replay_lag=2),
-    "replay_unauthenticated": dict(n_robots=12, attack="replay", authenticate=False, replay_lag=1),
-    "accusation_flood": dict(n_robots=12, attack="accusation_flood", n_byzantine=3),
-    "accuse_all_harary": dict(
-        n_robots=10, graph="harary", connectivity=3, attack="accuse_all", n_byzantine=2
-    ),
-    "attackers_as_agents": dict(n_robots=10, byzantine_agents=True, byzantine_fraction=0.3),
-    "no_byzantine": dict(n_robots=2, n_byzantine=0),
-}
+CASES = BYZANTINE_CONFIGS  # the configs of the conformance matrix
 PARAMS = [pytest.param(m, kw, id=f"{m}-{c}") for m in MODULES for c, kw in CASES.items()]
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -23,6 +23,7 @@ from swarmzoo.envs import aggregation, flocking, kuramoto
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.registry import spec
+from tests.envs.matrix import SWARMING_EXTRA
 
 MODULES: dict[str, ModuleType] = {"flocking": flocking, "kuramoto": kuramoto, "aggregation": aggregation}
 TASKS = {"flocking": flocking.Flocking, "kuramoto": kuramoto.Kuramoto, "aggregation": aggregation.Aggregation}
@@ -35,60 +36,8 @@ BASE = {
     for cont in (False, True)
 }
 
-EXTRA = {
-    "flocking": {
-        "walls_non_square": dict(n_agents=9, boundary="walls", arena_width=4.0, arena_height=2.0),
-        "walls_continuous_n2": dict(n_agents=2, boundary="walls", continuous_actions=True),
-        "torus_non_square_continuous": dict(
-            n_agents=7, boundary="torus", arena_width=2.0, arena_height=5.0, continuous_actions=True
-        ),
-        "local_reward_penalties": dict(
-            n_agents=11, reward="local", cohesion_penalty=0.5, collision_penalty=0.1, robot_radius=0.2
-        ),
-        "bare_observation": dict(n_agents=5, heading_bins=0, k_robots=0, n_turns=1),
-        "tree": dict(n_agents=30, neighbour_method="tree", k_robots=5),
-        "dense_walls": dict(n_agents=30, neighbour_method="dense", boundary="walls"),
-        "vicsek": dict(preset="vicsek", n_agents=20),
-    },
-    "kuramoto": {
-        "radius": dict(n_agents=13, graph="radius"),
-        "complete": dict(n_agents=13, graph="complete"),
-        "ring": dict(n_agents=13, graph="ring", ring_neighbours=3),
-        "complete_n1": dict(n_agents=1, graph="complete"),
-        "ring_n1": dict(n_agents=1, graph="ring"),
-        "ring_wider_than_swarm": dict(n_agents=2, graph="ring", ring_neighbours=4, continuous_actions=True),
-        "complete_n500_no_bins": dict(n_agents=500, graph="complete", phase_bins=0),
-        "walls_non_square": dict(n_agents=9, boundary="walls", arena_width=3.0, arena_height=1.5),
-        "torus_non_square_continuous": dict(
-            n_agents=8, boundary="torus", arena_width=1.0, arena_height=4.0, continuous_actions=True
-        ),
-        "cauchy_coupled_noisy": dict(
-            n_agents=10, frequency_distribution="cauchy", coupling=1.5, phase_noise=0.3, graph="complete"
-        ),
-        "uniform_local_cost": dict(
-            n_agents=10,
-            frequency_distribution="uniform",
-            reward="local",
-            control_cost=0.2,
-            coupling=0.5,
-            phase_noise=0.1,
-        ),
-        "ring_local_continuous": dict(n_agents=6, graph="ring", reward="local", continuous_actions=True),
-        "tree": dict(n_agents=30, neighbour_method="tree", n_controls=3),
-        "classic": dict(preset="classic", n_agents=20),
-    },
-    "aggregation": {
-        "walls_non_square": dict(n_agents=9, boundary="walls", arena_width=4.0, arena_height=2.0),
-        "none_non_square": dict(n_agents=9, boundary="none", arena_width=1.0, arena_height=3.0),
-        "none_continuous": dict(n_agents=6, boundary="none", continuous_actions=True),
-        "local_reward_collisions": dict(
-            n_agents=12, reward="local", collision_penalty=0.5, robot_radius=0.2, density=4.0
-        ),
-        "no_knn": dict(n_agents=5, k_robots=0),
-        "tree": dict(n_agents=30, neighbour_method="tree", sensing_radius=1.0),
-        "dense_none": dict(n_agents=30, neighbour_method="dense", boundary="none"),
-    },
-}
+# Each env's own configs: those of the conformance matrix.
+EXTRA = {env_id.split("-")[0]: configs for env_id, configs in SWARMING_EXTRA.items()}
 
 CASES = [(env, name, kw) for env in MODULES for name, kw in {**BASE, **EXTRA[env]}.items()]
 PARAMS = [pytest.param(env, kw, id=f"{env}-{name}") for env, name, kw in CASES]

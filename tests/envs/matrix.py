@@ -107,8 +107,10 @@ COVERAGE_MARKS = (
 )
 
 
-def _coverage() -> list[Case]:
-    from swarmzoo.envs import coverage
+def _coverage_configs() -> dict[str, dict]:
+    """coverage-v0's configs: every size and action kind, every shipped map, image maps,
+    Gaussians, odd arenas, batteries, W2 settings."""
+    from swarmzoo.envs.core.density import MAPS
 
     base = {
         f"n{n}_{'continuous' if cont else 'discrete'}": dict(n_agents=n, continuous_actions=cont)
@@ -116,7 +118,7 @@ def _coverage() -> list[Case]:
         for cont in (False, True)
     }
     extra = {
-        **{f"map_{m}": dict(n_agents=5, map=m) for m in coverage.MAPS},
+        **{f"map_{m}": dict(n_agents=5, map=m) for m in MAPS},
         "map_ring_continuous": dict(n_agents=3, map="ring", continuous_actions=True),
         "image_gray": dict(n_agents=4, map=GRAY),
         "image_rgb_continuous": dict(n_agents=4, map=RGB, continuous_actions=True),
@@ -142,8 +144,15 @@ def _coverage() -> list[Case]:
         "bare_observation": dict(n_agents=4, k_robots=0, crop_size=1),
         "wide_crop_many_neighbours": dict(n_agents=3, crop_size=15, crop_extent=3.0, k_robots=8),
     }
+    return {**base, **extra}
+
+
+COVERAGE_CONFIGS = _coverage_configs()
+
+
+def _coverage() -> list[Case]:
     cases = []
-    for name, kw in {**base, **extra}.items():
+    for name, kw in COVERAGE_CONFIGS.items():
         large = kw["n_agents"] >= 64
         cases.append(
             Case(

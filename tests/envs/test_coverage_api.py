@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 
-import imageio.v3 as iio
 import numpy as np
 import pettingzoo
 import pytest
@@ -24,50 +23,16 @@ import swarmzoo
 from swarmzoo.envs import coverage
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 from swarmzoo.envs.registry import spec
+from tests.envs.matrix import (
+    BATTERY_CONTINUOUS,
+    BATTERY_DISCRETE,
+    COVERAGE_CONFIGS,
+    GAUSSIANS,
+    resolve,
+    write_images,
+)
 
-# Image maps are written per session; the matrix names them by these placeholders.
-GRAY, RGB = "<gray image>", "<rgb image>"
-GAUSSIANS = ((-0.5, 0.5, 0.2, 1.0), (0.4, -0.3, 0.3, 0.5))
-# Robots of these configs run out of battery at different steps within the tests' cycles:
-# continuous: a fraction 0.02 + 0.08 |a|^2 of the battery per step (|a|^2 in [0, 2]);
-# discrete: 0.05 coasting, 0.15 moving.
-BATTERY_CONTINUOUS = dict(battery=0.05, continuous_actions=True)
-BATTERY_DISCRETE = dict(battery=0.02, idle_cost=0.001, accel_cost=0.002, continuous_actions=False)
-
-SIZES = (1, 2, 8, 64)
-BASE = {
-    f"n{n}_{'continuous' if cont else 'discrete'}": dict(n_agents=n, continuous_actions=cont)
-    for n in SIZES
-    for cont in (False, True)
-}
-EXTRA = {
-    **{f"map_{m}": dict(n_agents=5, map=m) for m in coverage.MAPS},
-    "map_ring_continuous": dict(n_agents=3, map="ring", continuous_actions=True),
-    "image_gray": dict(n_agents=4, map=GRAY),
-    "image_rgb_continuous": dict(n_agents=4, map=RGB, continuous_actions=True),
-    "image_rgb_non_square": dict(n_agents=6, map=RGB, arena_width=3.0, arena_height=1.2),
-    "gaussians": dict(n_agents=6, gaussians=GAUSSIANS),
-    "gaussians_non_square_continuous": dict(
-        n_agents=7,
-        gaussians=GAUSSIANS,
-        arena_width=1.0,
-        arena_height=2.5,
-        map_resolution=40,
-        continuous_actions=True,
-    ),
-    "non_square_wide": dict(n_agents=9, arena_width=4.0, arena_height=2.0),
-    "non_square_tall_continuous": dict(
-        n_agents=5, map="disaster", arena_width=1.0, arena_height=3.0, continuous_actions=True
-    ),
-    "battery_continuous": dict(n_agents=6, **BATTERY_CONTINUOUS),
-    "battery_discrete": dict(n_agents=5, **BATTERY_DISCRETE),
-    "battery_n1": dict(n_agents=1, **BATTERY_CONTINUOUS),
-    "done_fraction": dict(n_agents=64, map="uniform", done_fraction=0.05),
-    "w2_every": dict(n_agents=3, w2_every=4),
-    "bare_observation": dict(n_agents=4, k_robots=0, crop_size=1),
-    "wide_crop_many_neighbours": dict(n_agents=3, crop_size=15, crop_extent=3.0, k_robots=8),
-}
-CASES = {**BASE, **EXTRA}
+CASES = COVERAGE_CONFIGS  # the configs of the conformance matrix
 PARAMS = [pytest.param(kw, id=name) for name, kw in CASES.items()]
 SMALL_PARAMS = [p for p in PARAMS if p.values[0]["n_agents"] < 64]
 
@@ -90,19 +55,7 @@ pytestmark = [
 @pytest.fixture(scope="session")
 def images(tmp_path_factory) -> dict[str, str]:
     """A grayscale and an RGB PNG map (non-square, structured), by placeholder."""
-    folder = tmp_path_factory.mktemp("coverage_maps")
-    y, x = np.mgrid[0:24, 0:40]
-    gray = np.clip(255 * np.exp(-((x - 30) ** 2 + (y - 6) ** 2) / 40.0) + 20 * (x < 8), 0, 255)
-    rgb = np.stack([gray, np.roll(gray, 10, axis=1), 255 - gray], axis=-1)
-    paths = {GRAY: folder / "gray.png", RGB: folder / "rgb.png"}
-    iio.imwrite(paths[GRAY], gray.astype(np.uint8))
-    iio.imwrite(paths[RGB], rgb.astype(np.uint8))
-    return {k: str(v) for k, v in paths.items()}
-
-
-def resolve(kwargs: dict, images: dict[str, str]) -> dict:
-    """``kwargs`` with image placeholders replaced by the session's files."""
-    return {k: images.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    return write_images(tmp_path_factory.mktemp("coverage_maps"))
 
 
 # -- PettingZoo's own test utilities -----------------------------------------------------------

@@ -183,10 +183,10 @@ class Rendezvous(SwarmTask):
         state = np.concatenate([self.pos / self.arena.half, self.vel], axis=-1)
         return state.reshape(self.n_envs, -1).astype(np.float32)
 
-    def hud(self, env_index: int) -> list[str]:
+    def hud(self, env_index: int, history) -> list[str]:
         return [f"spread {distance_to_centroid(self.pos[env_index : env_index + 1]).mean():.3f}"]
 
-    def draw(self, renderer, env_index: int) -> None:
+    def draw(self, renderer, env_index: int, history) -> None:
         e, cfg = env_index, self.config
         centroid = self.pos[e].mean(axis=0, keepdims=True)
         renderer.begin()

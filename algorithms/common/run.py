@@ -12,7 +12,7 @@ and finishes. A trainer keeps only its own arguments, networks, rollout and loss
             obs = venv.reset(seed=run.episode_seed(update))
         run.anneal_lr(update)
         ...                                   # rollout: run.global_step += E per step
-        ...                                   # update:  run.log.add_losses(...) per gradient step
+        ...                                   # update:  run.ppo_step(policy_loss, value_loss, ...)
         run.end_update(update, episode_returns)   # logs a row; checkpoints when due
     return run.finish(venv)
 

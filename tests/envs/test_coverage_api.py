@@ -28,7 +28,10 @@ from tests.envs.matrix import (
     BATTERY_DISCRETE,
     COVERAGE_CONFIGS,
     GAUSSIANS,
+    assert_same,
+    random_actions,
     resolve,
+    vector_actions,
     write_images,
 )
 
@@ -305,14 +308,6 @@ VECTOR_KEYS = {"_final_obs", "_episode", "final_obs", "final_state", "episode_re
 ENDS_EARLY = ("battery", "done_fraction")  # configs whose copies end at different steps
 
 
-def _vector_actions(venv, rng: np.random.Generator) -> np.ndarray:
-    space = venv.single_action_space
-    shape = (venv.num_envs, venv.n_agents)
-    if hasattr(space, "n"):
-        return rng.integers(space.start, space.start + space.n, size=shape)
-    return rng.uniform(space.low, space.high, size=(*shape, *space.shape)).astype(space.dtype)
-
-
 @pytest.mark.parametrize("kwargs", PARITY_PARAMS)
 def test_vector_and_pettingzoo_faces_match(kwargs) -> None:
     venv = swarmzoo.make_vec("coverage-v0", E, **kwargs)
@@ -338,7 +333,7 @@ def test_vector_and_pettingzoo_faces_match(kwargs) -> None:
     w2_seen = 0
     steps = 2 * kwargs["max_cycles"] + 3
     for _ in range(steps):
-        acts = _vector_actions(venv, rng)
+        acts = vector_actions(venv, rng)
         vobs, vrew, vterm, vtrunc, vinfos = venv.step(acts)
         finished = vinfos["_final_obs"]
         np.testing.assert_array_equal(vinfos["_episode"], finished)
@@ -408,7 +403,7 @@ def test_vector_face_reports_w2_only_for_finished_copies() -> None:
     checked = 0
     for _ in range(60):
         task = venv.task
-        _, _, _, _, infos = venv.step(_vector_actions(venv, rng))
+        _, _, _, _, infos = venv.step(vector_actions(venv, rng))
         if "w2" not in infos:
             assert not infos["_episode"].any()
             continue
@@ -443,13 +438,6 @@ def _disturb_global_rngs(value: int) -> None:
     random.seed(value)
 
 
-def _random_actions(env, rng: np.random.Generator) -> dict:
-    space = env.action_space(env.possible_agents[0])
-    if hasattr(space, "n"):
-        return {a: int(rng.integers(space.n)) for a in env.agents}
-    return {a: rng.uniform(space.low, space.high).astype(space.dtype) for a in env.agents}
-
-
 def _parallel_rollout(kwargs: dict, seed: int, episodes: int = 2, disturb: int = 0) -> list:
     env = coverage.parallel_env(**kwargs)
     _disturb_global_rngs(disturb)
@@ -459,7 +447,7 @@ def _parallel_rollout(kwargs: dict, seed: int, episodes: int = 2, disturb: int =
         obs, infos = env.reset(seed=seed) if ep == 0 else env.reset()
         trace.append(("reset", obs, infos, env.state()))
         while env.agents:
-            out = env.step(_random_actions(env, rng))
+            out = env.step(random_actions(env, rng))
             trace.append(("step", *out, env.state()))
     env.close()
     return trace
@@ -472,26 +460,9 @@ def _vector_rollout(kwargs: dict, seed: int, disturb: int = 0) -> list:
     obs, infos = venv.reset(seed=seed)
     trace = [("reset", obs.copy(), infos, venv.state())]
     for _ in range(2 * kwargs["max_cycles"] + 1):
-        out = venv.step(_vector_actions(venv, rng))
+        out = venv.step(vector_actions(venv, rng))
         trace.append(("step", *out, venv.state()))
     return trace
-
-
-def _assert_same(a, b) -> None:
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
 
 
 @pytest.mark.parametrize("kwargs", DET_PARAMS)
@@ -499,7 +470,7 @@ def test_parallel_same_seed_same_episodes(kwargs) -> None:
     a = _parallel_rollout(kwargs, seed=42, disturb=1)
     b = _parallel_rollout(kwargs, seed=42, disturb=2)
     assert sum(1 for t in a if t[0] == "reset") == 2
-    _assert_same(a, b)
+    assert_same(a, b)
     c = _parallel_rollout(kwargs, seed=43, episodes=1)
     assert not np.array_equal(a[0][3], c[0][3])
 
@@ -509,7 +480,7 @@ def test_vector_same_seed_same_trajectories(kwargs) -> None:
     a = _vector_rollout(kwargs, seed=7, disturb=1)
     b = _vector_rollout(kwargs, seed=7, disturb=2)
     assert any(bool(t[5]["_episode"].any()) for t in a[1:])
-    _assert_same(a, b)
+    assert_same(a, b)
     c = _vector_rollout(kwargs, seed=8)
     assert not np.array_equal(a[0][1], c[0][1])
     obs = a[0][1]  # copies differ from each other (seeds seed + i)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from swarmzoo.envs import navigation
+from tests.envs.matrix import assert_same, random_actions
 
 CONFIGS = {
     "n1": dict(n_agents=1),
@@ -53,17 +54,6 @@ def test_spaces_and_agents(kwargs) -> None:
 # -- multi-episode determinism (parallel_seed_test checks little) -----------------------------
 
 
-def _random_actions(env, rng: np.random.Generator) -> dict:
-    space = env.action_space(env.possible_agents[0])
-    acts = {}
-    for agent in env.agents:
-        if hasattr(space, "n"):
-            acts[agent] = int(rng.integers(space.n))
-        else:
-            acts[agent] = rng.uniform(space.low, space.high).astype(space.dtype)
-    return acts
-
-
 def _rollout(kwargs: dict, seed: int, episodes: int = 2) -> list:
     """Everything observable over ``episodes`` episodes: reset(seed) once, then plain resets."""
     env = navigation.parallel_env(**kwargs)
@@ -73,27 +63,10 @@ def _rollout(kwargs: dict, seed: int, episodes: int = 2) -> list:
         obs, infos = env.reset(seed=seed) if ep == 0 else env.reset()
         trace.append(("reset", obs, infos, env.state()))
         while env.agents:
-            out = env.step(_random_actions(env, rng))
+            out = env.step(random_actions(env, rng))
             trace.append(("step", *out, env.state()))
     env.close()
     return trace
-
-
-def _assert_same(a, b) -> None:
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
 
 
 DETERMINISM = [
@@ -114,7 +87,7 @@ def test_same_seed_same_episodes(kwargs) -> None:
     a = _rollout(kwargs, seed=42)
     b = _rollout(kwargs, seed=42)
     assert sum(1 for t in a if t[0] == "reset") == 2
-    _assert_same(a, b)
+    assert_same(a, b)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +125,7 @@ def test_aec_same_seed_same_episode() -> None:
 
     a, b = run(3), run(3)
     assert len(a) == 3 * 10 + 3
-    _assert_same(a, b)
+    assert_same(a, b)
     c = run(4)
     assert not np.array_equal(a[0][1], c[0][1])
 

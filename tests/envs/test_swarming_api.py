@@ -23,7 +23,7 @@ from swarmzoo.envs import aggregation, flocking, kuramoto
 from swarmzoo.envs.core import SwarmParallelEnv, SwarmVectorEnv
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.registry import spec
-from tests.envs.matrix import SWARMING_EXTRA
+from tests.envs.matrix import SWARMING_EXTRA, assert_same, random_actions, stack, vector_actions
 
 MODULES: dict[str, ModuleType] = {"flocking": flocking, "kuramoto": kuramoto, "aggregation": aggregation}
 TASKS = {"flocking": flocking.Flocking, "kuramoto": kuramoto.Kuramoto, "aggregation": aggregation.Aggregation}
@@ -237,18 +237,6 @@ PARITY_PARAMS = [
 VECTOR_KEYS = {"_final_obs", "_episode", "final_obs", "final_state", "episode_return", "episode_length"}
 
 
-def _vector_actions(venv, rng: np.random.Generator) -> np.ndarray:
-    space = venv.single_action_space
-    shape = (venv.num_envs, venv.n_agents)
-    if hasattr(space, "n"):
-        return rng.integers(space.start, space.start + space.n, size=shape)
-    return rng.uniform(space.low, space.high, size=(*shape, *space.shape)).astype(space.dtype)
-
-
-def _stack(d: dict, agents: list[str]) -> np.ndarray:
-    return np.stack([np.asarray(d[a]) for a in agents])
-
-
 def _assert_same_mean_field(vector_mf: MeanField, i: int, single_mf: MeanField) -> None:
     np.testing.assert_array_equal(vector_mf.samples[i], single_mf.samples[0])
     assert vector_mf.names == single_mf.names
@@ -272,7 +260,7 @@ def test_vector_and_pettingzoo_faces_match(env_name, kwargs) -> None:
     assert vobs.shape == (E, len(agents), *venv.single_observation_space.shape)
     for i, env in enumerate(envs):
         obs, reset_infos = env.reset(seed=SEED + i)
-        np.testing.assert_array_equal(vobs[i], _stack(obs, agents))
+        np.testing.assert_array_equal(vobs[i], stack(obs, agents))
         np.testing.assert_array_equal(venv.state()[i], env.state())
         _assert_same_mean_field(venv.mean_field(), i, env.mean_field())
         for key, value in vreset_infos.items():
@@ -284,7 +272,7 @@ def test_vector_and_pettingzoo_faces_match(env_name, kwargs) -> None:
     resets = np.zeros(E, dtype=int)
     steps = 2 * kwargs["max_cycles"] + 3
     for _ in range(steps):
-        acts = _vector_actions(venv, rng)
+        acts = vector_actions(venv, rng)
         vobs, vrew, vterm, vtrunc, vinfos = venv.step(acts)
         assert vrew.shape == vterm.shape == vtrunc.shape == (E, len(agents))
         finished = vinfos["_final_obs"]
@@ -295,9 +283,9 @@ def test_vector_and_pettingzoo_faces_match(env_name, kwargs) -> None:
         vmf = venv.mean_field()
         for i, env in enumerate(envs):
             obs, rew, term, trunc, infos = env.step(dict(zip(agents, acts[i], strict=True)))
-            np.testing.assert_array_equal(vrew[i], _stack(rew, agents))
-            np.testing.assert_array_equal(vterm[i], _stack(term, agents))
-            np.testing.assert_array_equal(vtrunc[i], _stack(trunc, agents))
+            np.testing.assert_array_equal(vrew[i], stack(rew, agents))
+            np.testing.assert_array_equal(vterm[i], stack(term, agents))
+            np.testing.assert_array_equal(vtrunc[i], stack(trunc, agents))
             for agent in agents:
                 assert set(infos[agent]) == task_keys
             for key in sorted(task_keys):
@@ -306,13 +294,13 @@ def test_vector_and_pettingzoo_faces_match(env_name, kwargs) -> None:
                     [infos[a][key] for a in agents],
                     err_msg=key,
                 )
-            returns[i] += _stack(rew, agents)
+            returns[i] += stack(rew, agents)
             lengths[i] += 1
             done = all(term.values()) or all(trunc.values())
             assert bool(finished[i]) == done
             assert env.agents == ([] if done else agents)
             if done:
-                np.testing.assert_array_equal(vinfos["final_obs"][i], _stack(obs, agents))
+                np.testing.assert_array_equal(vinfos["final_obs"][i], stack(obs, agents))
                 np.testing.assert_array_equal(vinfos["final_state"][i], env.state())
                 np.testing.assert_array_equal(vinfos["episode_return"][i], returns[i])
                 assert vinfos["episode_length"][i] == lengths[i]
@@ -320,7 +308,7 @@ def test_vector_and_pettingzoo_faces_match(env_name, kwargs) -> None:
                 returns[i] = 0.0
                 lengths[i] = 0
                 resets[i] += 1
-            np.testing.assert_array_equal(vobs[i], _stack(obs, agents))
+            np.testing.assert_array_equal(vobs[i], stack(obs, agents))
             np.testing.assert_array_equal(venv.state()[i], env.state())
             _assert_same_mean_field(vmf, i, env.mean_field())
     # Every copy crossed the same episode boundaries (no termination: truncation only).
@@ -401,7 +389,7 @@ def test_mean_field_on_both_faces(env_name, kwargs) -> None:
     np.testing.assert_array_equal(venv.mean_field().samples[0], env.mean_field().samples[0])
     rng = np.random.default_rng(0)
     for _ in range(6):  # through an auto-reset
-        acts = _vector_actions(venv, rng)
+        acts = vector_actions(venv, rng)
         venv.step(acts)
         _check_mean_field(env_name, venv, 2)
         if not env.agents:
@@ -445,13 +433,6 @@ def _disturb_global_rngs(value: int) -> None:
     random.seed(value)
 
 
-def _random_actions(env, rng: np.random.Generator) -> dict:
-    space = env.action_space(env.possible_agents[0])
-    if hasattr(space, "n"):
-        return {a: int(rng.integers(space.n)) for a in env.agents}
-    return {a: rng.uniform(space.low, space.high).astype(space.dtype) for a in env.agents}
-
-
 def _parallel_rollout(env_name: str, kwargs: dict, seed: int, episodes: int = 2, disturb: int = 0) -> list:
     """Everything observable over ``episodes`` episodes: reset(seed) once, then plain resets."""
     env = MODULES[env_name].parallel_env(**kwargs)
@@ -462,7 +443,7 @@ def _parallel_rollout(env_name: str, kwargs: dict, seed: int, episodes: int = 2,
         obs, infos = env.reset(seed=seed) if ep == 0 else env.reset()
         trace.append(("reset", obs, infos, env.state(), env.mean_field().samples))
         while env.agents:
-            out = env.step(_random_actions(env, rng))
+            out = env.step(random_actions(env, rng))
             trace.append(("step", *out, env.state(), env.mean_field().samples))
     env.close()
     return trace
@@ -475,7 +456,7 @@ def _vector_rollout(env_name: str, kwargs: dict, seed: int, disturb: int = 0) ->
     obs, infos = venv.reset(seed=seed)
     trace = [("reset", obs.copy(), infos, venv.state(), venv.mean_field().samples)]
     for _ in range(2 * kwargs["max_cycles"] + 1):
-        out = venv.step(_vector_actions(venv, rng))
+        out = venv.step(vector_actions(venv, rng))
         trace.append(("step", *out, venv.state(), venv.mean_field().samples))
     return trace
 
@@ -500,29 +481,12 @@ def _aec_rollout(env_name: str, kwargs: dict, seed: int, disturb: int = 0) -> li
     return trace
 
 
-def _assert_same(a, b) -> None:
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
-
-
 def _first_differences(a: list, b: list) -> int:
     """How many entries of two traces differ (stopping at the shorter one)."""
     diff = 0
     for x, y in zip(a, b, strict=False):
         try:
-            _assert_same(x, y)
+            assert_same(x, y)
         except AssertionError:
             diff += 1
     return diff
@@ -534,7 +498,7 @@ def test_parallel_same_seed_same_episodes(env_name, kwargs) -> None:
     b = _parallel_rollout(env_name, kwargs, seed=42, disturb=2)
     assert sum(1 for t in a if t[0] == "reset") == 2
     assert len(a) == 2 * (kwargs["max_cycles"] + 1)
-    _assert_same(a, b)
+    assert_same(a, b)
 
 
 @pytest.mark.parametrize(("env_name", "kwargs"), DET_PARAMS)
@@ -552,7 +516,7 @@ def test_vector_same_seed_same_trajectories(env_name, kwargs) -> None:
     a = _vector_rollout(env_name, kwargs, seed=7, disturb=1)
     b = _vector_rollout(env_name, kwargs, seed=7, disturb=2)
     assert sum(bool(t[5]["_episode"].any()) for t in a[1:]) == 2  # two auto-resets
-    _assert_same(a, b)
+    assert_same(a, b)
 
 
 @pytest.mark.parametrize(("env_name", "kwargs"), DET_PARAMS)
@@ -572,7 +536,7 @@ def test_aec_same_seed_same_episode(env_name, kwargs) -> None:
     b = _aec_rollout(env_name, kwargs, seed=3, disturb=2)
     n = kwargs["n_agents"]
     assert len(a) == n * kwargs["max_cycles"] + n
-    _assert_same(a, b)
+    assert_same(a, b)
     c = _aec_rollout(env_name, kwargs, seed=4)
     assert not np.array_equal(a[0][1], c[0][1])
 

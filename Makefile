@@ -12,9 +12,12 @@ install:
 	$(PIP) install torch==2.13.0 -e .
 
 # mpe2 (the parity/speed peer) needs pygame-ce, which clashes with pygame: install it without deps.
+# MOMAland (its API tests check the multi-objective envs) hard-requires wandb, PyOpenGL and
+# PettingZoo's butterfly/sisl games, none of which its tests use: without deps too (what they
+# import, requests, comes with [dev]).
 install-dev:
 	$(PIP) install torch==2.13.0 -e ".[dev]"
-	$(PIP) install --no-deps "mpe2>=1.1"
+	$(PIP) install --no-deps "mpe2>=1.1" "momaland==0.2.0"
 
 # RLlib (Ray), TorchRL and BenchMARL. BenchMARL hard-requires torchvision, which would replace the
 # CPU torch with a multi-GB CUDA build and is only used for its video logging: install it without

@@ -48,6 +48,13 @@ liars pulled away.
 Minus the cooperative robots' mean position error (``"global"``) or the robot's own
 (``"local"``), over ``max_correction``. Infos as in ``byzantine-tracking-v0``.
 
+## Objectives (vector rewards)
+
+``objectives=("error", "messages")`` makes every robot's reward a float32 array (MOMAland's API;
+``reward_space(agent)`` is a ``Box (K,)``, the vector face returns ``(E, N, K)``): ``error`` is
+the scalar reward above, ``messages`` minus the value and accusation messages the copy sent this
+step per robot (the radio cost of the protocol). The default ``()`` keeps the scalar reward.
+
 ## Version history
 
 * v0: initial release.

@@ -61,6 +61,13 @@ the robot's own (``"local"``), over ``arena_size / 2``. No termination; truncati
 ``accusations_refused`` (accusations between robots that are not neighbours); per robot
 ``robot_error``, ``robot_blocked``.
 
+## Objectives (vector rewards)
+
+``objectives=("error", "messages")`` makes every robot's reward a float32 array (MOMAland's API;
+``reward_space(agent)`` is a ``Box (K,)``, the vector face returns ``(E, N, K)``): ``error`` is
+the scalar reward above, ``messages`` minus the value and accusation messages the copy sent this
+step per robot (the radio cost of the protocol). The default ``()`` keeps the scalar reward.
+
 ## Version history
 
 * v0: initial release.

@@ -57,6 +57,22 @@ the average demand per cell at the start), 0 outside the arena.
 step and ``shared`` the mean over robots, both in units of what a robot serves over a fresh,
 uniform map (so 1 is average, hot spots give more).
 
+## Objectives (vector rewards)
+
+``objectives=("served", "energy")`` (or ``"served,energy"``) makes every robot's reward a
+float32 array over those objectives, in that order (MOMAland's API: ``reward_space(agent)`` is a
+``Box (K,)``; the vector face returns ``(E, N, K)``). Each is higher-is-better:
+
+| Name            | Value                                                                 |
+|-----------------|-----------------------------------------------------------------------|
+| ``served``      | the demand this robot served this step (the reward's ``local`` term)   |
+| ``team_served`` | the mean over robots (the reward's ``shared`` term)                    |
+| ``energy``      | minus the battery's cost ``idle_cost + accel_cost * (a . a)``      |
+| ``w2_progress`` | how much the coverage W2 fell this step (copy-wide; one W2 per step)   |
+
+``energy`` is counted with or without ``battery`` set, and is 0 for a robot whose battery ran out.
+The default ``()`` keeps the scalar reward above.
+
 ## Battery
 
 With ``battery`` set, a robot spends ``idle_cost + accel_cost * |a|^2`` per step; at 0 it stops and
@@ -114,13 +130,20 @@ from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import knn
 from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
-from swarmzoo.envs.core.task import SwarmTask, check_bool, check_number, check_positive_int
+from swarmzoo.envs.core.task import SwarmTask, check_bool, check_number, check_positive_int, parse_objectives
 from swarmzoo.envs.registry import register
 
 # ``X as X`` above: MAPS, map_path and normalise_density stay names of this module (they lived
 # here before core.density).
 
 TRAIL_STEPS = 40  # rendered trail length
+# Vector-reward objectives (``objectives=(...)``), each higher-is-better.
+OBJECTIVES = {
+    "served": "the demand this robot served this step, in units of a robot on a fresh uniform map",
+    "team_served": "the mean over robots of the demand served this step (one value per copy)",
+    "energy": "minus the battery cost idle_cost + accel_cost * |a|^2 of this step (per robot)",
+    "w2_progress": "the fall of the coverage W2 this step (one value per copy; one W2 per step)",
+}
 
 
 @dataclass(frozen=True)
@@ -155,6 +178,8 @@ class Config:
             never, for training runs that do not need the metric).
         max_cycles: steps per episode.
         continuous_actions: ``Box`` accelerations (default) or ``Discrete(5)``.
+        objectives: vector-reward objectives in order, from ``served``, ``team_served``,
+            ``energy``, ``w2_progress`` (empty: the scalar reward).
     """
 
     n_agents: int = 8
@@ -181,8 +206,10 @@ class Config:
     w2_every: int | None = 0
     max_cycles: int = 200
     continuous_actions: bool = True
+    objectives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
         check_positive_int("n_agents", self.n_agents)
         check_positive_int("map_resolution", self.map_resolution, minimum=2)
         check_positive_int("crop_size", self.crop_size)
@@ -283,6 +310,7 @@ class Coverage(SwarmTask):
 
     name = "coverage_v0"
     history_lengths: ClassVar[dict[str, int]] = {"trail": TRAIL_STEPS}
+    objectives_available = OBJECTIVES
     Config = Config
 
     @classmethod
@@ -314,6 +342,7 @@ class Coverage(SwarmTask):
         self.visits = np.zeros((E, cfg.w2_resolution**2))
         self.served = np.zeros((E, N))
         self._w2_now: tuple[int, float] | None = None  # copy 0's (step, W2) if measured this step
+        self._w2_before = np.full(E, np.nan)  # each copy's W2 before the step (w2_progress only)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_size(cfg),), np.float32)
         self.state_space = spaces.Box(-np.inf, np.inf, (5 * N + cfg.w2_resolution**2,), np.float32)
         if cfg.continuous_actions:
@@ -333,6 +362,8 @@ class Coverage(SwarmTask):
         self.visits[env_ids] = 0.0
         self.served[env_ids] = 0.0
         self._record(env_ids)
+        if "w2_progress" in self.objectives:
+            self._w2_before[env_ids] = self.coverage_w2(env_ids)
 
     def _record(self, env_ids: np.ndarray) -> None:
         """Add the robots' current positions to the trajectory histograms of ``env_ids``."""
@@ -369,8 +400,10 @@ class Coverage(SwarmTask):
         hit = np.abs(pos) > limit
         self.pos = np.clip(pos, -limit, limit)
         self.vel = np.where(hit, 0.0, vel)
-        if cfg.battery is not None:
+        if cfg.battery is not None or self.objectives:
             cost = cfg.idle_cost + cfg.accel_cost * np.einsum("end,end->en", accel, accel)
+            self._energy = np.where(active, cost, 0.0)
+        if cfg.battery is not None:
             self.battery = np.where(active, np.maximum(self.battery - cost / cfg.battery, 0.0), 0.0)
         served, self.demand = serve(
             self.demand, self.pos, active, self.grid, self.offsets, cfg.service_fraction
@@ -380,6 +413,7 @@ class Coverage(SwarmTask):
         local = served / self.unit_service
         shared = local.mean(axis=1, keepdims=True)
         rewards = (1 - cfg.local_ratio) * shared + cfg.local_ratio * local
+        self._served_now = local, shared
         fraction = self.served_fraction()
         done = fraction >= cfg.done_fraction - 1e-12
         terminated = (self.battery <= 0) | done[:, None]
@@ -395,6 +429,16 @@ class Coverage(SwarmTask):
                 if due[0]:
                     self._w2_now = (int(self.steps[0]), float(w2[0]))
         return rewards, terminated, infos
+
+    def objective_rewards(self, rewards: np.ndarray, infos: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The objectives of :data:`OBJECTIVES` for the step just taken (W2 only if asked)."""
+        local, shared = self._served_now
+        terms = {"served": local, "team_served": shared, "energy": -self._energy}
+        if "w2_progress" in self.objectives:
+            w2 = self.coverage_w2()
+            terms["w2_progress"] = self._w2_before - w2
+            self._w2_before = w2
+        return terms
 
     def history_sample(self) -> dict[str, Any]:
         """Copy 0's served fraction, positions (the trails) and, when measured this step, its

@@ -42,6 +42,21 @@ beyond ``sensing_radius`` are zero with ``valid = 0``, so D does not depend on N
 ``shared_reward="sum"``, the sum) over goals of the distance to the nearest robot, and
 ``local = -collision_penalty *`` (robots and obstacles the robot overlaps).
 
+## Objectives (vector rewards)
+
+``objectives=("goals", "energy")`` (or ``"goals,energy"``) makes every robot's reward a float32
+array over those objectives, in that order (MOMAland's API: ``reward_space(agent)`` is a
+``Box (K,)``; the vector face returns ``(E, N, K)``). Each is higher-is-better:
+
+| Name           | Value                                                                     |
+|----------------|---------------------------------------------------------------------------|
+| ``goals``      | the scalar reward's shared term (minus the goals' nearest-robot distance) |
+| ``occupied``   | fraction of goals with a robot within ``goal_radius``                     |
+| ``collisions`` | minus the robots and obstacles the robot overlaps                         |
+| ``energy``     | minus the control effort ``(force . force) / accel^2`` (1 for a move)   |
+
+The default ``()`` keeps the scalar reward above.
+
 ## Termination and truncation
 
 Truncation after ``max_cycles`` steps. With ``terminate_on_success=True`` the episode terminates
@@ -83,9 +98,9 @@ import numpy as np
 from swarmzoo.envs.core.arena import BOUNDARIES, Arena
 from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.physics import PointMassParams
-from swarmzoo.envs.core.task import check_number, check_positive_int
+from swarmzoo.envs.core.task import check_number, check_positive_int, parse_objectives
 from swarmzoo.envs.navigation_mpe import MPESpread
-from swarmzoo.envs.navigation_task import NavigationTask
+from swarmzoo.envs.navigation_task import OBJECTIVES, NavigationTask
 from swarmzoo.envs.registry import register
 
 # Fraction of the arena area that obstacles (with clearance) may take before spawning is refused.
@@ -127,6 +142,8 @@ class Config:
         continuous_actions: ``Box`` actions instead of ``Discrete(5)``.
         mpe_compat: MPE simple_spread layouts for observation, state and continuous actions
             (set by the ``mpe_spread`` preset; the task is then :class:`NavigationMPE`).
+        objectives: vector-reward objectives in order, from ``goals``, ``occupied``,
+            ``collisions``, ``energy`` (empty: the scalar reward).
     """
 
     n_agents: int = 3
@@ -156,8 +173,10 @@ class Config:
     max_cycles: int = 50
     continuous_actions: bool = False
     mpe_compat: bool = False
+    objectives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
         check_positive_int("n_agents", self.n_agents)
         if self.n_goals is not None:
             check_positive_int("n_goals", self.n_goals)

@@ -102,6 +102,16 @@ def spawn_free_points(
     return pts
 
 
+# Vector-reward objectives (``objectives=(...)``), each higher-is-better.
+OBJECTIVES = {
+    "goals": "minus the mean (or sum, shared_reward) over goals of the nearest robot's distance "
+    "(the reward's shared term; one value per copy)",
+    "occupied": "the fraction of goals with a robot within goal_radius (one value per copy)",
+    "collisions": "minus the robots and obstacles this robot overlaps (per robot)",
+    "energy": "minus the control effort |action force|^2 / accel^2 (per robot; 0 for a no-op)",
+}
+
+
 def action_forces(actions: np.ndarray, cfg: Any) -> np.ndarray:
     """Forces ``(E, N, 2)`` from validated actions, laid out env-last in memory like the state."""
     if not cfg.continuous_actions:
@@ -212,6 +222,7 @@ class NavigationTask(SwarmTask):
     """
 
     name = "navigation_v0"
+    objectives_available = OBJECTIVES
     # The observation holds each robot's k_goals nearest goals (the default layout): the step's
     # k-d tree query for the nearest-goal distance then finds them for the observation too.
     senses_nearest_goals: ClassVar[bool] = True
@@ -331,9 +342,10 @@ class NavigationTask(SwarmTask):
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
-        force = total_force(
-            self._action_forces(actions), *self._contact_forces, scratch=self._scratch["forces"]
-        )
+        action_force = self._action_forces(actions)
+        if self.objectives:  # control effort, before the contact forces are added
+            self._effort = np.add.reduce(action_force * action_force, axis=-1) / cfg.accel**2
+        force = total_force(action_force, *self._contact_forces, scratch=self._scratch["forces"])
         prev_pos = self.pos
         self.pos, self.vel = integrate(self.pos, self.vel, force, self.physics, self.arena, cfg.robot_radius)
         if cfg.n_obstacles:
@@ -366,6 +378,7 @@ class NavigationTask(SwarmTask):
             nearest_goal = np.ascontiguousarray(seen.dist[..., 0])
         total = _sum_over_goals(goal_dist_t)
         shared = -(total if cfg.shared_reward == "sum" else total / cfg.goals)
+        self._shared = shared
         local_t = -cfg.collision_penalty * hits.T  # (N, E)
         rewards = np.ascontiguousarray(((1.0 - cfg.local_ratio) * shared + cfg.local_ratio * local_t).T)
         occupied = np.add.reduce(goal_dist_t < cfg.goal_radius, axis=0)
@@ -381,6 +394,15 @@ class NavigationTask(SwarmTask):
             "nearest_goal_distance": nearest_goal,
         }
         return rewards, terminated, infos
+
+    def objective_rewards(self, rewards: np.ndarray, infos: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The objectives of :data:`OBJECTIVES` for the step just taken."""
+        return {
+            "goals": self._shared,
+            "occupied": infos["goals_occupied"] / self.config.goals,
+            "collisions": -infos["collisions"],
+            "energy": -self._effort,
+        }
 
     def observe(self) -> np.ndarray:
         if self._obs is None:

@@ -14,9 +14,10 @@ import difflib
 from typing import Any
 
 import numpy as np
-from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from swarmzoo.envs.core.parallel import SwarmParallelEnv
+from swarmzoo.envs.core.parallel import SwarmParallelEnv, VectorRewardAEC
 from swarmzoo.envs.core.task import check_memory, check_positive_int
 from swarmzoo.envs.core.vector import SwarmVectorEnv
 
@@ -79,10 +80,11 @@ def make_factories(task_cls: Any):
         return SwarmParallelEnv(task_cls(config, n_envs=1), render_mode)
 
     def raw_env(render_mode: str | None = None, **kwargs: Any):
-        return parallel_to_aec_wrapper(parallel_env(render_mode=render_mode, **kwargs))
+        par = parallel_env(render_mode=render_mode, **kwargs)
+        return VectorRewardAEC(par) if par.objectives else parallel_to_aec_wrapper(par)
 
     def env(render_mode: str | None = None, **kwargs: Any):
-        return parallel_to_aec(parallel_env(render_mode=render_mode, **kwargs))
+        return OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
 
     def vector_env(num_envs: int, render_mode: str | None = None, **kwargs: Any) -> SwarmVectorEnv:
         check_positive_int("num_envs", num_envs)

@@ -1,7 +1,11 @@
 """The PettingZoo face: one env copy of a batched task behind agent-keyed dicts.
 
 Robots are named ``robot_0 ... robot_{N-1}``. Written natively as a ``ParallelEnv``; the AEC form
-is ``pettingzoo.utils.parallel_to_aec`` of it.
+is ``pettingzoo.utils.parallel_to_aec`` of it (:class:`VectorRewardAEC` with objectives).
+
+With objectives set (``objectives=("goals", "energy")``) the env is multi-objective as MOMAland
+defines it: each robot's reward is a float32 array of shape ``(K,)`` and ``reward_space(agent)``
+is its ``Box``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
 from swarmzoo.envs.core.collective import MeanField
 from swarmzoo.envs.core.history import RenderHistory, draw_copy
@@ -28,6 +33,9 @@ class SwarmParallelEnv(ParallelEnv):
         render_history: the episode's :class:`~swarmzoo.envs.core.history.RenderHistory`
             (what frames show of the past), kept only while rendering: None when
             ``render_mode`` is None.
+        objectives: the reward's objectives (empty: scalar rewards).
+        reward_spaces: agent -> its reward ``Box (K,)``, with objectives only (MOMAland's
+            attribute; absent for scalar rewards).
     """
 
     metadata: dict[str, Any] = {
@@ -51,13 +59,16 @@ class SwarmParallelEnv(ParallelEnv):
         self.observation_spaces = dict.fromkeys(self.possible_agents, task.observation_space)
         self.action_spaces = {a: _copy_space(task.action_space) for a in self.possible_agents}
         self.state_space = task.state_space
+        self.objectives = task.objectives
+        if task.objectives:
+            self.reward_spaces = {a: task.reward_space() for a in self.possible_agents}
         self._discrete = isinstance(task.action_space, spaces.Discrete)
         self._done = np.ones(task.n_agents, dtype=bool)
         self._noop = np.zeros(task.action_space.shape or (), dtype=task.action_space.dtype)
         self._action_shape = tuple(task.action_space.shape or ())
         self._renderer = None
         self.render_history = None if render_mode is None else RenderHistory(task.history_lengths)
-        self._last_rewards: list[float] = []
+        self._last_rewards: list = []
         # Types of discrete action values already checked (the check runs once per type).
         self._discrete_types_ok: set[type] = set()
 
@@ -71,6 +82,17 @@ class SwarmParallelEnv(ParallelEnv):
 
     def action_space(self, agent: str) -> spaces.Space:
         return self.action_spaces[self._agent(agent)]
+
+    def reward_space(self, agent: str) -> spaces.Box:
+        """The agent's reward space ``Box (K,)`` over the objectives (MOMAland's API).
+
+        Raises:
+            ValueError: the env has scalar rewards (no ``objectives``).
+        """
+        self._agent(agent)
+        if not self.objectives:
+            raise ValueError(f"{self} has scalar rewards; pass objectives=(...) for vector rewards")
+        return self.reward_spaces[agent]
 
     def _agent(self, agent: str) -> str:
         try:
@@ -128,12 +150,15 @@ class SwarmParallelEnv(ParallelEnv):
         if len(live) == self.task.n_agents:  # everyone live: whole rows, no index gathering
             idx = None
             obs = obs.copy()
-            rew, term_l, trunc_l = rewards[0].tolist(), term[0].tolist(), trunc[0].tolist()
+            rew_rows = rewards[0]
+            term_l, trunc_l = term[0].tolist(), trunc[0].tolist()
         else:
             idx = np.flatnonzero(~self._done)
             obs = obs[idx]
-            rew = rewards[0, idx].tolist()
+            rew_rows = rewards[0, idx]
             term_l, trunc_l = term[0, idx].tolist(), trunc[0, idx].tolist()
+        # Scalar rewards as Python floats; objectives as one float32 (K,) array per robot.
+        rew = list(rew_rows.astype(np.float32)) if self.objectives else rew_rows.tolist()
         self._last_rewards = rew
         out = (
             dict(zip(live, obs)),
@@ -262,11 +287,19 @@ class SwarmParallelEnv(ParallelEnv):
             [
                 self.metadata["name"],
                 f"step {int(self.task.steps[0])}/{self.task.max_cycles}",
-                f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}",
+                self._reward_line(),
                 *lines,
             ]
         )
         return self._renderer.finish()
+
+    def _reward_line(self) -> str:
+        """The frame's reward line: the mean over live robots of the last step's reward (of
+        each objective, with objectives)."""
+        if not self.objectives:
+            return f"mean reward {np.mean(self._last_rewards) if self._last_rewards else 0.0:+.3f}"
+        means = np.mean(self._last_rewards, axis=0) if self._last_rewards else np.zeros(len(self.objectives))
+        return "mean reward " + " ".join(f"{n} {m:+.3f}" for n, m in zip(self.objectives, means))
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -280,6 +313,46 @@ class SwarmParallelEnv(ParallelEnv):
         state = self.__dict__.copy()
         state["_renderer"] = None
         return state
+
+
+class VectorRewardAEC(parallel_to_aec_wrapper):
+    """PettingZoo's parallel-to-AEC conversion for an env with objectives: rewards and
+    cumulative rewards stay ``(K,)`` float32 arrays (PettingZoo's resets them to the scalar 0),
+    as MOMAland's AEC API wants; ``reward_space(agent)`` is the parallel env's."""
+
+    def __init__(self, parallel_env: SwarmParallelEnv) -> None:
+        if not parallel_env.objectives:
+            raise ValueError(f"{parallel_env} has scalar rewards; VectorRewardAEC needs objectives")
+        super().__init__(parallel_env)
+
+    @property
+    def reward_spaces(self) -> dict[str, spaces.Box]:
+        return self.env.reward_spaces
+
+    def reward_space(self, agent: str) -> spaces.Box:
+        return self.env.reward_space(agent)
+
+    def _zeros(self) -> dict[str, np.ndarray]:
+        k = len(self.env.objectives)
+        return {a: np.zeros(k, dtype=np.float32) for a in self.agents}
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        super().reset(seed=seed, options=options)
+        self.rewards = self._zeros()
+        self._cumulative_rewards = self._zeros()
+
+    def step(self, action: Any) -> None:
+        super().step(action)
+        # Own copies, so accumulating one dict never changes the other's arrays.
+        self.rewards = {a: np.array(r, dtype=np.float32) for a, r in self.rewards.items()}
+        self._cumulative_rewards = {
+            a: np.array(r, dtype=np.float32) for a, r in self._cumulative_rewards.items()
+        }
+
+    def _clear_rewards(self) -> None:
+        k = len(self.env.objectives)
+        for agent in self.rewards:
+            self.rewards[agent] = np.zeros(k, dtype=np.float32)
 
 
 def _copy_space(space: spaces.Space) -> spaces.Space:

@@ -151,6 +151,37 @@ def check_choice(name: str, value: Any, allowed: tuple) -> None:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
 
+def parse_objectives(value: Any, available: dict[str, str], name: str = "objectives") -> tuple[str, ...]:
+    """The objectives a config asks for, as a tuple of names in the order given.
+
+    Args:
+        value: ``()`` (scalar rewards), a sequence of names, or one comma-separated string
+            (``"goals,energy"``, as ``--env-kwargs objectives=goals,energy`` gives it).
+        available: the task's objectives, name -> what it measures.
+
+    Raises:
+        ValueError: an unknown or repeated name (naming the valid ones), or a value that is
+            neither a string nor a sequence of strings.
+    """
+    if isinstance(value, str):
+        names = tuple(part.strip() for part in value.split(",") if part.strip())
+        if not names:
+            raise ValueError(f"{name}: no objective named in {value!r}; choose from {sorted(available)}")
+    elif isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
+        names = tuple(value)
+    else:
+        raise ValueError(f"{name} must be a sequence of objective names or 'a,b,...', got {value!r}")
+    if names and not available:
+        raise ValueError(f"{name}: this env has scalar rewards only (no objectives to choose)")
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(f"{name}: unknown objective(s) {unknown}; choose from {sorted(available)}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{name}: objective(s) {repeated} named more than once")
+    return names
+
+
 class SwarmTask(ABC):
     """Base class of batched tasks.
 
@@ -162,6 +193,8 @@ class SwarmTask(ABC):
         observation_space: one robot's observation space (a float32 ``Box`` of shape ``(D,)``).
         action_space: one robot's action space.
         state_space: one env copy's global state space (for centralised critics).
+        objectives: the reward's objectives, in order (``config.objectives``; empty: scalar
+            rewards). With ``K`` objectives, :meth:`step` returns rewards ``(E, N, K)``.
         max_cycles: steps after which an episode is truncated.
         steps: ``(E,)`` steps taken in the current episode of each copy.
         rng: per-copy random streams.
@@ -176,6 +209,9 @@ class SwarmTask(ABC):
     # How many of their latest entries render-history series keep (name -> K, a trail); series
     # not named keep the whole episode (see history_sample).
     history_lengths: ClassVar[dict[str, int]] = {}
+    # The objectives a task can report as vector rewards (name -> what it measures, higher is
+    # better); a Config with an ``objectives`` field picks some of them. Empty: scalar only.
+    objectives_available: ClassVar[dict[str, str]] = {}
 
     observation_space: spaces.Box
     action_space: spaces.Space
@@ -188,6 +224,7 @@ class SwarmTask(ABC):
         self.n_envs = int(n_envs)
         self.n_agents = int(config.n_agents)
         self.max_cycles = int(config.max_cycles)
+        self.objectives: tuple[str, ...] = tuple(getattr(config, "objectives", ()) or ())
         self.steps = np.zeros(self.n_envs, dtype=np.int64)
         self.rng = BatchRNG(self.n_envs)
 
@@ -263,6 +300,32 @@ class SwarmTask(ABC):
         renders; nothing by default."""
         return {}
 
+    def objective_rewards(self, rewards: np.ndarray, infos: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every objective's reward for the step just taken (called by :meth:`step` only when
+        ``objectives`` are set), higher is better.
+
+        Args:
+            rewards: the step's scalar rewards ``(E, N)``.
+            infos: the step's metrics.
+
+        Returns:
+            name -> ``(E, N)`` (per robot) or ``(E,)`` (shared by a copy's robots), at least
+            the names in ``objectives``.
+        """
+        raise NotImplementedError(f"{self.name} has no objectives")
+
+    def reward_space(self) -> spaces.Box:
+        """One robot's reward space: a float32 ``Box`` of shape ``(K,)`` over the objectives
+        (unbounded), as MOMAland's ``reward_space(agent)`` gives it.
+
+        Raises:
+            ValueError: the task has scalar rewards (no ``objectives`` set).
+        """
+        if not self.objectives:
+            raise ValueError(f"{self.name} has scalar rewards; pass objectives=(...) for vector rewards")
+        k = len(self.objectives)
+        return spaces.Box(-np.inf, np.inf, (k,), dtype=np.float32)
+
     def mean_field(self) -> MeanField:
         """The empirical distribution of the robots' states (see
         :class:`~swarmzoo.envs.core.collective.MeanField`), for mean-field trainers.
@@ -290,17 +353,30 @@ class SwarmTask(ABC):
                 ``Box``.
 
         Returns:
-            ``rewards (E, N)``, ``terminations (E, N)``, ``truncations (E, N)``, ``infos``.
+            ``rewards (E, N)`` (``(E, N, K)`` with ``K`` objectives, in their order),
+            ``terminations (E, N)``, ``truncations (E, N)``, ``infos``.
         """
         actions = validate_actions(actions, self.action_space, self.n_envs, self.n_agents)
         self.steps += 1
         rewards, terminated, infos = self._step(actions)
+        if self.objectives:
+            terms = self.objective_rewards(rewards, infos)
+            shape = (self.n_envs, self.n_agents)
+            rewards = np.stack(
+                [np.broadcast_to(_per_robot(terms[name]), shape) for name in self.objectives], axis=-1
+            ).astype(np.float64)
         out_of_time = self.steps >= self.max_cycles
         truncated = np.zeros(terminated.shape, dtype=bool)
         if np.logical_or.reduce(out_of_time):
             truncated[out_of_time] = True
             truncated &= ~terminated
         return rewards, terminated, truncated, infos
+
+
+def _per_robot(term: np.ndarray) -> np.ndarray:
+    """An objective's ``(E,)`` (shared) or ``(E, N)`` (per robot) values, broadcastable to ``(E, N)``."""
+    term = np.asarray(term, dtype=np.float64)
+    return term[:, None] if term.ndim == 1 else term
 
 
 def validate_actions(

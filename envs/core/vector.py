@@ -1,7 +1,8 @@
 """The vector face: ``E`` env copies of a batched task, arrays in and out, auto-reset.
 
 Shapes: observations ``(E, N, D)``, actions ``(E, N)`` (discrete) or ``(E, N, A)``
-(continuous), rewards / terminations / truncations ``(E, N)``.
+(continuous), rewards / terminations / truncations ``(E, N)``; with ``K`` objectives rewards
+(and ``episode_return``) are ``(E, N, K)``.
 
 Auto-reset happens inside ``step``: a copy whose robots are all done is reset at once, the
 returned observation is the first of the new episode, and the last observation of the old one is
@@ -50,6 +51,9 @@ class SwarmVectorEnv:
         self.single_observation_space = task.observation_space
         self.single_action_space = task.action_space
         self.state_space = task.state_space
+        self.objectives = task.objectives
+        self.single_reward_space = task.reward_space() if task.objectives else None
+        """One robot's reward ``Box (K,)`` with objectives; None for scalar rewards."""
         E, N = self.num_envs, self.n_agents
         obs = task.observation_space
         self.observation_space = spaces.Box(
@@ -71,7 +75,7 @@ class SwarmVectorEnv:
             "render_fps": task.render_fps,
             "name": task.name,
         }
-        self._returns = np.zeros((E, N))
+        self._returns = np.zeros((E, N, len(task.objectives)) if task.objectives else (E, N))
         self._done = np.zeros((E, N), dtype=bool)
         self._needs_reset = True
         self._renderer = None
@@ -137,7 +141,7 @@ class SwarmVectorEnv:
         rewards, term, trunc, infos = self.task.step(actions)
         infos = dict(infos)
         if np.logical_or.reduce(self._done, axis=None):
-            rewards = np.where(self._done, 0.0, rewards)
+            rewards = np.where(self._done[..., None] if self.objectives else self._done, 0.0, rewards)
         self._returns += rewards
         done = self._done | term | trunc
         obs = self.task.observe()

@@ -14,6 +14,7 @@ from swarmzoo.envs.core.task import (
     check_links,
     check_number,
     check_positive_int,
+    parse_objectives,
 )
 
 Attack = Literal[
@@ -36,6 +37,15 @@ PROTOCOLS = ("lcp", "wmsr", "dbp")
 GRAPHS = ("radius", "harary", "given")
 CHECKS = ("evidence", "value")
 DEFAULT_BYZANTINE_FRACTION = 0.1
+
+
+# Vector-reward objectives (``objectives=(...)``), each higher-is-better.
+OBJECTIVES = {
+    "error": "the scalar reward: minus the cooperative error (global or local, see reward), "
+    "in units of the task's scale",
+    "messages": "minus the value and accusation messages the copy sent this step, per robot "
+    "(one value per copy)",
+}
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,9 @@ class ByzantineConfig:
         k_slots: neighbour messages shown individually in the observation (>= 0).
         arena_size: side of the square arena (> 0).
         max_cycles: steps per episode.
+        objectives: vector-reward objectives in order, from ``error`` (the scalar reward) and
+            ``messages`` (minus the value and accusation messages sent this step per robot);
+            empty: the scalar reward.
     """
 
     n_robots: int = 50
@@ -173,8 +186,10 @@ class ByzantineConfig:
     k_slots: int = 6
     arena_size: float = 2.0
     max_cycles: int = 100
+    objectives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
         check_positive_int("n_robots", self.n_robots, minimum=2)
         check_positive_int("max_cycles", self.max_cycles)
         check_positive_int("k_slots", self.k_slots, minimum=0)

@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from swarmzoo.envs.core.arena import Arena
 from swarmzoo.envs.core.byzantine.attacks import AttackMixin
-from swarmzoo.envs.core.byzantine.config import ByzantineConfig
+from swarmzoo.envs.core.byzantine.config import OBJECTIVES, ByzantineConfig
 from swarmzoo.envs.core.byzantine.exchange import ExchangeMixin
 from swarmzoo.envs.core.byzantine.graph import GraphMixin
 from swarmzoo.envs.core.byzantine.messages import AccusationLedger, KeyRing, cooperative_components
@@ -33,6 +33,7 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
     value_dim: ClassVar[int] = 2
     checker_name: ClassVar[str] = "checker"
     fixed_actions = "continuous"  # the robots' corrections
+    objectives_available = OBJECTIVES
 
     @classmethod
     def memory_estimate(cls, config: ByzantineConfig, n_envs: int) -> int:
@@ -235,6 +236,8 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
         rows = np.arange(E)[:, None]
         delta = actions.astype(np.float64) * self.scale
         C = self.n_coop
+        if self.objectives:
+            self._messages_before = self._messages_sent()
         coop_agents = self.agent_robot[:, :C]
         self.estimate[rows, coop_agents] += delta[:, :C]
         # Byzantine robots keep an honest estimate with the protocol (it makes their lies plausible).
@@ -260,6 +263,16 @@ class ByzantineTask(GraphMixin, ExchangeMixin, AttackMixin, ProtocolMixin, ViewM
         terminated = np.zeros((E, self.n_agents), dtype=bool)
         infos = self._metrics(err, per_robot)
         return rewards, terminated, infos
+
+    def _messages_sent(self) -> np.ndarray:
+        """Value and accusation messages each copy has sent this episode, ``(E,)``."""
+        return self.counters["value_messages"] + self.counters["accusation_messages"]
+
+    def objective_rewards(self, rewards: np.ndarray, infos: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The objectives of :data:`~swarmzoo.envs.core.byzantine.config.OBJECTIVES` for the
+        step just taken."""
+        sent = self._messages_sent() - self._messages_before
+        return {"error": rewards, "messages": -sent / self.config.n_robots}
 
     def reset_infos(self) -> dict[str, np.ndarray]:
         """The step infos' metrics after the fresh episodes' first exchange round (counters from

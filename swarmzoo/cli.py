@@ -262,10 +262,12 @@ def run_evaluate(cmd: Evaluate) -> None:
         print(json.dumps(summary | {"policy": label, "sample": cmd.sample, "env_kwargs": env_kwargs}))
     else:
         extra = f", success rate {result['success_rate']:.0%}" if "success_rate" in result else ""
-        print(
-            f"{label} on {env_id}: mean return {result['mean_return']:.3f} "
-            f"+- {result['std_return']:.3f} over {cmd.episodes} episodes{extra}"
-        )
+        if "objectives" in result:
+            means = zip(result["objectives"], result["mean_returns"], result["std_returns"])
+            text = "mean returns " + ", ".join(f"{n} {m:.3f} +- {s:.3f}" for n, m, s in means)
+        else:
+            text = f"mean return {result['mean_return']:.3f} +- {result['std_return']:.3f}"
+        print(f"{label} on {env_id}: {text} over {cmd.episodes} episodes{extra}")
 
 
 def run_coverage_figure(cmd: CoverageFigure) -> None:

@@ -27,7 +27,10 @@ def evaluate(
     Returns:
         ``mean_return`` (each robot's episode return averaged over robots, then over episodes,
         so it is comparable across swarm sizes), ``std_return`` (over episodes), ``episodes``,
-        ``returns`` (per episode) and, when the env reports it, ``success_rate``.
+        ``returns`` (per episode) and, when the env reports it, ``success_rate``. An env made
+        with ``objectives`` gives, instead of ``mean_return`` / ``std_return``, ``objectives``,
+        ``mean_returns`` and ``std_returns`` (one per objective), and ``returns`` of shape
+        ``(episodes, K)``.
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
@@ -45,13 +48,16 @@ def evaluate(
                 successes.extend(np.asarray(infos["success"])[done].astype(float).tolist())
     venv.close()
     returns = returns[:episodes]
-    out: dict[str, Any] = {
-        "env_id": env_id,
-        "episodes": episodes,
-        "mean_return": float(np.mean(returns)),
-        "std_return": float(np.std(returns)),
-        "returns": returns,
-    }
+    out: dict[str, Any] = {"env_id": env_id, "episodes": episodes}
+    if venv.objectives:
+        table = np.asarray(returns)  # (episodes, K)
+        out["objectives"] = list(venv.objectives)
+        out["mean_returns"] = table.mean(axis=0).tolist()
+        out["std_returns"] = table.std(axis=0).tolist()
+    else:
+        out["mean_return"] = float(np.mean(returns))
+        out["std_return"] = float(np.std(returns))
+    out["returns"] = returns
     if successes:
         out["success_rate"] = float(np.mean(successes[:episodes]))
     return out

@@ -36,6 +36,18 @@ def test_evaluate_builtin_policy_json(capsys) -> None:
     assert data["episodes"] == 3 and {"mean_return", "std_return"} <= set(data)
 
 
+def test_evaluate_reports_each_objective(capsys) -> None:
+    """With objectives, one mean return per objective (a move costs energy 1 per step, so the
+    heuristic's energy return is minus its moves: between -steps and 0)."""
+    argv = ["evaluate", "--env", "navigation-v0", "--policy", "heuristic", "--episodes", "3"]
+    main([*argv, "--env-kwargs", "objectives=goals,energy", "--json"])
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert data["objectives"] == ["goals", "energy"] and "mean_return" not in data
+    assert data["mean_returns"][0] < 0 and -50 <= data["mean_returns"][1] < 0
+    main([*argv, "--env-kwargs", "objectives=goals,energy"])
+    assert "mean returns goals " in capsys.readouterr().out
+
+
 def test_render_gif(tmp_path, capsys) -> None:
     out = tmp_path / "nav.gif"
     main(

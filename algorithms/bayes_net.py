@@ -146,6 +146,7 @@ class Args(BaseArgs):
 STRUCTURAL = (
     "env",
     "env_kwargs",
+    "reward_weights",
     "context",
     "comm_range",
     "order",
@@ -222,7 +223,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
     run = Run(args, "bayes_net", STRUCTURAL, "bayes_net_checkpoint", hooks=[on_checkpoint])
     if ":" in args.env:
         raise ValueError("bayes-net trains on swarmzoo env ids (it reads the task for positions and state)")
-    venv = make_training_env(args.env, args.num_envs, run.env_kwargs)
+    venv = make_training_env(args.env, args.num_envs, run.env_kwargs, args.reward_weights)
     if not isinstance(venv.single_action_space, spaces.Discrete):
         raise ValueError(
             f"{args.env} has {venv.single_action_space} actions; the BN policy needs discrete actions "

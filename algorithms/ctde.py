@@ -93,6 +93,7 @@ class Args(BaseArgs):
 STRUCTURAL = (
     "env",
     "env_kwargs",
+    "reward_weights",
     "critic",
     "hidden",
     "agent_ids",
@@ -191,7 +192,7 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
     inside a forked torch random stream, so it does not change the run.
     """
     run = Run(args, "ctde", STRUCTURAL, hooks=[on_checkpoint])  # seeds torch before the networks
-    venv = make_training_env(args.env, args.num_envs, run.env_kwargs)
+    venv = make_training_env(args.env, args.num_envs, run.env_kwargs, args.reward_weights)
     E, N, T = venv.num_envs, venv.n_agents, args.rollout_steps
     spec = ActorSpec.from_spaces(
         venv.single_observation_space,

@@ -156,6 +156,8 @@ STRUCTURAL = tuple(
 
 
 def _make_env(args: Args, env_kwargs: dict[str, Any], num_envs: int):
+    if args.reward_weights:
+        raise ValueError("mean-field trains on scalar rewards: --reward-weights is not available")
     venv = make_vec(args.env, num_envs, **env_kwargs)
     try:
         venv.mean_field()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class BaseArgs:
     """A swarmzoo env id."""
     env_kwargs: tuple[str, ...] = ()
     """Env arguments as KEY=VALUE (e.g. n_agents=5 n_obstacles=2)."""
+    reward_weights: tuple[float, ...] = ()
+    """For an env made with objectives (--env-kwargs objectives=goals,energy): train on the
+    weighted sum of its vector reward, one weight per objective (e.g. 0.8 0.2)."""
     total_steps: int = 300_000
     """Environment steps to train for, summed over env copies (robot-steps = this x N)."""
     seed: int = 0
@@ -184,6 +187,9 @@ def check_resume(data: dict, args: BaseArgs, algo: str, structural: tuple[str, .
     if "args" not in data or "optimizer" not in data:
         raise ValueError("the file to resume from is a policy file, not a training checkpoint")
     saved, now = data["args"], to_jsonable(args)
+    # An argument added after the checkpoint was written counts as its default there.
+    defaults = {f.name: to_jsonable(f.default) for f in fields(args) if f.default is not MISSING}
+    saved = {k: saved.get(k, defaults.get(k)) for k in structural}
     changed = [k for k in structural if saved.get(k) != now.get(k)]
     if changed:
         diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed)

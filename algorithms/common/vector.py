@@ -14,6 +14,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+from swarmzoo.envs.objectives import LinearizeVectorReward
 from swarmzoo.envs.registry import make_vec
 
 
@@ -42,12 +43,30 @@ def parse_env_kwargs(pairs: Iterable[str] | dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_training_env(env: str, num_envs: int, env_kwargs: dict[str, Any]):
+def make_training_env(
+    env: str, num_envs: int, env_kwargs: dict[str, Any], reward_weights: tuple[float, ...] = ()
+):
     """A swarmzoo vector env for a registered id, else the PettingZoo batch adapter for
-    ``"module:factory"``."""
+    ``"module:factory"``. An env made with ``objectives`` is trained on ``reward_weights . r``
+    (:class:`~swarmzoo.envs.objectives.LinearizeVectorReward`).
+
+    Raises:
+        ValueError: an env with objectives but no ``reward_weights``, or weights for an env
+            with scalar rewards (or of the wrong length).
+    """
     if ":" in env:
         from swarmzoo.envs.pettingzoo_vector import ParallelEnvBatch, load_factory
 
+        if reward_weights:
+            raise ValueError("--reward-weights needs a swarmzoo env made with objectives")
         factory = load_factory(env)
         return ParallelEnvBatch(functools.partial(factory, **env_kwargs), num_envs)
-    return make_vec(env, num_envs, **env_kwargs)
+    venv = make_vec(env, num_envs, **env_kwargs)
+    if venv.objectives and not reward_weights:
+        raise ValueError(
+            f"{env} has vector rewards (objectives {venv.objectives}): give --reward-weights, one "
+            "weight per objective, to train on their weighted sum"
+        )
+    if reward_weights:
+        return LinearizeVectorReward(venv, reward_weights)
+    return venv

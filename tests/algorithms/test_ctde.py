@@ -274,3 +274,35 @@ def test_recurrent_smoke_train_round_trip_and_resume(tmp_path, continuous: bool)
         Args(recurrent=-1)
     with pytest.raises(ValueError, match="robot sequences"):
         train(Args(out=tmp_path / "mb", **dict(kw, minibatches=13)))
+
+
+def test_trains_on_a_weighted_sum_of_objectives(tmp_path) -> None:
+    """--reward-weights: the run sees w . r, and its policy file evaluates per objective."""
+    kwargs = ("objectives=goals,energy",)
+    run = train(Args(out=tmp_path / "w", env_kwargs=kwargs, reward_weights=(0.5, 0.5), **TINY))
+    policy = make_policy(str(run.run_dir / "policy.pt"), "navigation-v0")
+    result = evaluate("navigation-v0", policy, episodes=2, objectives=("goals", "energy"))
+    assert result["objectives"] == ["goals", "energy"] and len(result["mean_returns"]) == 2
+    with pytest.raises(ValueError, match="give --reward-weights"):
+        train(Args(out=tmp_path / "x", env_kwargs=kwargs, **TINY))
+    with pytest.raises(ValueError, match="scalar rewards"):
+        train(Args(out=tmp_path / "y", reward_weights=(1.0,), **TINY))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        train(Args(out=tmp_path / "z", env_kwargs=kwargs, reward_weights=(1.0,), **TINY))
+
+
+def test_resume_from_a_checkpoint_written_before_an_argument_existed(tmp_path) -> None:
+    """A checkpoint without ``reward_weights`` in its arguments resumes: the missing argument
+    counts as its default."""
+    out = tmp_path / "run"
+    base = dict(TINY, total_steps=1600, checkpoint_every=2)
+    train(Args(out=out, **dict(base, total_steps=800)))
+    path = out / "checkpoints" / "latest.pt"
+    ckpt = safe_load(path)
+    del ckpt["args"]["reward_weights"]
+    torch.save(ckpt, path)
+    assert train(Args(out=out, resume=True, **base)).global_step == 1600
+    with pytest.raises(ValueError, match="reward_weights"):
+        train(
+            Args(out=out, resume=True, env_kwargs=("objectives=goals,energy",), reward_weights=(1, 0), **base)
+        )

@@ -53,6 +53,12 @@ def load_policy(
 
         meta = {k: v for k, v in data.items() if k != "actor"}
         return load_bayes_net_policy(data, deterministic=deterministic, seed=seed), meta
+    if data.get("algo") == "mo_mix":
+        raise ValueError(
+            f"{path} is an MO-MIX policy, one network for every preference: evaluate it at "
+            "preferences with swarmzoo.algorithms.mo_mix.pareto_front (the run's front.json has the "
+            "front it reached)"
+        )
     if data.get("algo") in ("mean_field_checkpoint", "bayes_net_checkpoint"):
         raise ValueError(
             f"{path} is a {data['algo'].removesuffix('_checkpoint')} training checkpoint, not a policy: use "

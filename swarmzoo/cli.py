@@ -6,6 +6,8 @@ Examples::
     swarmzoo train ctde --env navigation-v0 --total-steps 300000 --seed 0 --out runs/nav
     swarmzoo train mean-field --env flocking-v0 --env-kwargs n_agents=100 --out runs/flock-mf
     swarmzoo train bayes-net --env navigation-v0 --total-steps 200000 --out runs/nav-bn
+    swarmzoo train qmix --env navigation-v0 --total-steps 200000 --out runs/nav-qmix   # or vdn
+    swarmzoo train mo-mix --env navigation-v0 --env-kwargs objectives=goals,energy --out runs/nav-mo
     swarmzoo evaluate runs/nav --episodes 20 --json
     swarmzoo evaluate --env navigation-v0 --policy heuristic --episodes 20 --json
     swarmzoo render navigation-v0 --policy runs/nav --out run.gif   # or heuristic/random/pretrained
@@ -178,8 +180,9 @@ class Plot:
 @dataclass
 class Train:
     """Train: `swarmzoo train ALGO --env ENV --total-steps N --seed S --out RUN_DIR [options]`,
-    ALGO = ctde (MAPPO; --critic local gives IPPO), mean-field (Dec-POMFC) or bayes-net
-    (Bayesian-network actor-critic). `swarmzoo train ALGO --help` lists options."""
+    ALGO = ctde (MAPPO; --critic local gives IPPO), mean-field (Dec-POMFC), bayes-net
+    (Bayesian-network actor-critic), qmix or vdn (value-based, discrete actions) or mo-mix
+    (multi-objective, an env with objectives=). `swarmzoo train ALGO --help` lists options."""
 
     algo: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ALGO")] = "ctde"
 
@@ -296,6 +299,9 @@ TRAINERS = {
     "ctde": "swarmzoo.algorithms.ctde",
     "mean-field": "swarmzoo.algorithms.mean_field",
     "bayes-net": "swarmzoo.algorithms.bayes_net",
+    "qmix": "swarmzoo.algorithms.qmix",
+    "vdn": "swarmzoo.algorithms.vdn",
+    "mo-mix": "swarmzoo.algorithms.mo_mix",
 }
 
 COMMANDS = {

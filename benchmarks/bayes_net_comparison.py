@@ -7,7 +7,7 @@ argmax graph, which annealing has emptied: decentralised execution). Writes a se
 ``benchmarks/RESULTS.md`` and ``benchmarks/bayes_net_comparison.png`` (learning curves and the
 BN edge density over training).
 
-    python benchmarks/bayes_net_comparison.py            # ~6 min on 2 cores
+    python benchmarks/bayes_net_comparison.py            # ~15 min on 2 cores (5 seeds)
     python benchmarks/bayes_net_comparison.py --quick    # smoke run (writes no results)
 """
 
@@ -28,7 +28,7 @@ from swarmzoo.algorithms import bayes_net, ctde
 from swarmzoo.algorithms.common.logging import read_progress
 from swarmzoo.algorithms.common.vector import parse_env_kwargs
 from swarmzoo.algorithms.coordination_game import CLIMBING, train_tabular
-from swarmzoo.bench import cpu_model, write_results_section
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section
 
 ENVS = {
     "navigation-v0": (),
@@ -41,7 +41,7 @@ class Args:
     envs: tuple[str, ...] = ("navigation-v0", "coverage-v0")
     total_steps: int = 200_000
     """Env steps (summed over env copies) per run."""
-    seeds: tuple[int, ...] = (0, 1)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     episodes: int = 32
     """Evaluation episodes per final policy."""
     jobs: int = 2
@@ -111,7 +111,8 @@ def main(args: Args) -> None:
         "",
     ]
     lines += [
-        "| env | method | final return per seed | mean | train time per seed | final argmax-graph density |",
+        "| env | method | final return per seed | mean ± 95% CI | train time per seed "
+        "| final argmax-graph density |",
         "|---|---|---|---|---|---|",
     ]
     for env in args.envs:
@@ -121,8 +122,8 @@ def main(args: Args) -> None:
             finals = ", ".join(f"{r['final']:.2f}" for r in rs)
             times = ", ".join(f"{r['wall_time']:.0f} s" for r in rs)
             density = ", ".join(f"{d:.3f}" for d in dens) if dens else "—"
-            mean = np.mean([r["final"] for r in rs])
-            lines.append(f"| {env} | {method} | {finals} | {mean:.2f} | {times} | {density} |")
+            mean, half = mean_ci95([r["final"] for r in rs])
+            lines.append(f"| {env} | {method} | {finals} | {mean:.2f} ± {half:.2f} | {times} | {density} |")
     body = "\n".join(lines)
     print(body)
     if args.quick:
@@ -167,12 +168,12 @@ def make_plot(args: Args, results: list[dict], path: Path) -> None:
     colors = {"bn-mappo": "tab:blue", "mappo": "tab:orange"}
     for col, env in enumerate(args.envs):
         ax = axes[0, col]
-        for r in results:
-            if r["env"] == env and r["curve"]:
-                steps, _, ret = zip(*r["curve"])
-                ax.plot(
-                    steps, ret, color=colors[r["method"]], alpha=0.8, label=f"{r['method']} seed {r['seed']}"
-                )
+        grid = np.linspace(0, args.total_steps, 60)
+        for method in colors:
+            curves = [r["curve"] for r in results if r["env"] == env and r["method"] == method and r["curve"]]
+            ys = np.array([np.interp(grid, *zip(*[(st, v) for st, _, v in c])) for c in curves])
+            if len(ys):
+                plot_mean_ci(ax, grid, ys, f"{method} (mean ± 95% CI, {len(ys)} seeds)")
         ax.set_title(f"{env}: training return")
         ax.set_xlabel("env steps")
         ax.legend(fontsize=7)

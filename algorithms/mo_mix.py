@@ -68,6 +68,7 @@ from swarmzoo.algorithms.qmix import (
     QMixModel,
     VDNMixer,
     epsilon_at,
+    optimise,
     td_targets,
     team_transition,
 )
@@ -303,7 +304,6 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
 
     n_updates = max(1, args.total_steps // (E * T))
     run.start(model, optimizer, n_updates, E * T, f"mo-mix {args.env}", write_policy, checkpoint_state)
-    params = list(model.online_parameters())
     pref = np.zeros(E, dtype=np.int64)
 
     for update in run.updates():
@@ -346,13 +346,9 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                     grid[run.rng.choice(len(grid), size=args.batch_size, p=probs)], dtype=torch.float32
                 )
                 loss, step_stats = mo_td_loss(model, batch, w, args.gamma, args.double_q)
-                optimizer.zero_grad()
-                loss.backward()
-                step_stats["grad_norm"] = float(nn.utils.clip_grad_norm_(params, args.max_grad_norm))
-                optimizer.step()
-                n_gradient_steps += 1
-                if n_gradient_steps % args.target_update_every == 0:
-                    model.update_targets(args.target_tau)
+                n_gradient_steps, step_stats["grad_norm"] = optimise(
+                    model, optimizer, loss, args, n_gradient_steps
+                )
                 for key, value in step_stats.items():
                     stats.setdefault(key, []).append(value)
         extra = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}

@@ -428,6 +428,25 @@ def td_loss(
     return loss, stats
 
 
+def optimise(
+    model: QMixModel, optimizer: torch.optim.Optimizer, loss: torch.Tensor, args: Args, done: int
+) -> tuple[int, float]:
+    """One gradient step on ``loss`` (norm clipped to ``args.max_grad_norm``), then the target
+    update when ``done + 1`` gradient steps are a multiple of ``args.target_update_every``.
+
+    Returns:
+        ``done + 1`` and the gradient norm before clipping.
+    """
+    optimizer.zero_grad()
+    loss.backward()
+    grad_norm = float(nn.utils.clip_grad_norm_(list(model.online_parameters()), args.max_grad_norm))
+    optimizer.step()
+    done += 1
+    if done % args.target_update_every == 0:
+        model.update_targets(args.target_tau)
+    return done, grad_norm
+
+
 def epsilon_at(step: int, args: Args) -> float:
     """The exploration rate after ``step`` environment steps: linear from ``epsilon_start`` to
     ``epsilon_end`` over ``epsilon_anneal_steps``, then constant."""
@@ -534,7 +553,6 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
 
     n_updates = max(1, args.total_steps // (E * T))
     run.start(model, optimizer, n_updates, E * T, f"{args.mixer} {args.env}", write_policy, checkpoint_state)
-    params = list(model.online_parameters())
 
     for update in run.updates():
         if run.new_episodes(update):
@@ -566,13 +584,9 @@ def train(args: Args, on_checkpoint: CheckpointHook | None = None) -> TrainResul
                 loss, step_stats = td_loss(
                     model, replay.sample(args.batch_size, run.rng), args.gamma, args.double_q
                 )
-                optimizer.zero_grad()
-                loss.backward()
-                step_stats["grad_norm"] = float(nn.utils.clip_grad_norm_(params, args.max_grad_norm))
-                optimizer.step()
-                n_gradient_steps += 1
-                if n_gradient_steps % args.target_update_every == 0:
-                    model.update_targets(args.target_tau)
+                n_gradient_steps, step_stats["grad_norm"] = optimise(
+                    model, optimizer, loss, args, n_gradient_steps
+                )
                 for key, value in step_stats.items():
                     stats.setdefault(key, []).append(value)
         extra = {f"losses/{k}": float(np.mean(v)) for k, v in stats.items()}

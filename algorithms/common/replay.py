@@ -156,8 +156,8 @@ class ReplayBuffer:
         return ReplayBatch(**{f.name: self.data[f.name][idx] for f in fields(ReplayBatch)})
 
     def state_dict(self) -> dict[str, Any]:
-        """The filled rows and the write position (plain tensors and ints, for checkpoints read
-        with ``torch.load(weights_only=True)``)."""
+        """The filled rows and the write position: plain tensors and ints, so checkpoints load
+        through :func:`~swarmzoo.agents.files.safe_load` (weights only, no code)."""
         return {
             "pos": self.pos,
             "size": self.size,

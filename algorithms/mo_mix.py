@@ -62,6 +62,7 @@ from swarmzoo.agents.files import POLICY_FORMAT, atomic_torch_save, safe_load
 from swarmzoo.algorithms.common.pareto import non_dominated, weight_grid
 from swarmzoo.algorithms.common.replay import ReplayBatch, ReplayBuffer
 from swarmzoo.algorithms.common.run import CheckpointHook, Run, TrainResult
+from swarmzoo.algorithms.qmix import STRUCTURAL as QMIX_STRUCTURAL
 from swarmzoo.algorithms.qmix import (
     AgentQNetwork,
     QMixer,
@@ -113,19 +114,8 @@ class Args(QMixArgs):
             raise ValueError(f"guide_ema must lie in (0, 1], got {self.guide_ema}")
 
 
-STRUCTURAL = (
-    "env",
-    "env_kwargs",
-    "mixer",
-    "hidden",
-    "agent_ids",
-    "mixing_embed",
-    "hypernet_hidden",
-    "num_envs",
-    "rollout_steps",
-    "buffer_size",
-    "preference_steps",
-)
+# QMIX's structural arguments (reward_weights among them: always empty here) and the grid.
+STRUCTURAL = (*QMIX_STRUCTURAL, "preference_steps")
 
 
 class PreferenceQNetwork(nn.Module):

@@ -85,7 +85,9 @@ Robots terminate when their battery is empty, all robots when the demand is serv
 
 ## Infos and coverage quality
 
-Per step: ``served_fraction`` (demand served so far), per robot ``served`` and ``battery``. At the
+Per step: ``served_fraction`` (demand served so far), per robot ``served`` and ``battery``
+(with a ``safety_radius``, also the safety metrics of navigation-v0: ``collisions``, ``cost``,
+``near_misses``, ``nearest_robot_distance``, ``min_separation``). At the
 end of an episode (and every ``w2_every`` steps if > 0) also ``w2``: the Wasserstein-2 distance
 between the robots' time-averaged trajectory distribution (every robot's position at every step
 so far, equal weights) and the reference density, both binned on a ``w2_resolution`` grid over
@@ -130,6 +132,7 @@ from swarmzoo.envs.core.factories import make_factories
 from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import knn
 from swarmzoo.envs.core.physics import DISCRETE_DIRECTIONS
+from swarmzoo.envs.core.safety import robots_within, safety_step
 from swarmzoo.envs.core.task import SwarmTask, check_bool, check_number, check_positive_int, parse_objectives
 from swarmzoo.envs.registry import register
 
@@ -180,6 +183,11 @@ class Config:
         continuous_actions: ``Box`` accelerations (default) or ``Discrete(5)``.
         objectives: vector-reward objectives in order, from ``served``, ``team_served``,
             ``energy``, ``w2_progress`` (empty: the scalar reward).
+        safety_radius: minimum allowed centre-to-centre distance between two robots (must exceed
+            ``2 * robot_radius``). When set, every step's infos carry ``collisions`` (bodies that
+            overlap; the dynamics let them pass through each other) and the safety metrics
+            ``cost``, ``near_misses``, ``min_separation``, ``nearest_robot_distance``, as in
+            navigation-v0; None: no safety metrics.
     """
 
     n_agents: int = 8
@@ -207,6 +215,7 @@ class Config:
     max_cycles: int = 200
     continuous_actions: bool = True
     objectives: tuple[str, ...] = ()
+    safety_radius: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
@@ -239,6 +248,11 @@ class Config:
         check_number("accel_cost", self.accel_cost, low=0.0)
         check_number("local_ratio", self.local_ratio, 0.0, 1.0)
         check_number("done_fraction", self.done_fraction, 0.0, 1.0, low_open=True)
+        check_number("safety_radius", self.safety_radius, low=0.0, low_open=True, allow_none=True)
+        if self.safety_radius is not None and self.safety_radius <= 2 * self.robot_radius:
+            raise ValueError(
+                f"safety_radius={self.safety_radius} must exceed 2 * robot_radius = {2 * self.robot_radius:g}"
+            )
         if 2 * self.robot_radius >= min(self.arena.width, self.arena.height):
             raise ValueError(
                 f"robot_radius={self.robot_radius} does not fit in the {self.arena.width:g} x "
@@ -418,6 +432,10 @@ class Coverage(SwarmTask):
         done = fraction >= cfg.done_fraction - 1e-12
         terminated = (self.battery <= 0) | done[:, None]
         infos = {"served_fraction": fraction, "served": served, "battery": self.battery.copy()}
+        if cfg.safety_radius is not None:
+            overlaps = robots_within(self.pos, 2 * cfg.robot_radius, self.arena)
+            infos["collisions"] = overlaps
+            infos.update(safety_step(self.pos, self.arena, cfg.safety_radius, overlaps).infos())
         ending = done | (self.steps >= self.max_cycles) | terminated.all(axis=1)
         if cfg.w2_every is not None:
             due = ending | ((self.steps % cfg.w2_every == 0) if cfg.w2_every > 0 else False)

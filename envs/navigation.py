@@ -67,6 +67,25 @@ when every goal has a robot within ``goal_radius``.
 ``goals_occupied`` (goals with a robot within ``goal_radius``), ``success``, per robot
 ``collisions`` and ``nearest_goal_distance``.
 
+## Safety metrics and the cost signal (``safety_radius``)
+
+``safety_radius=Ds`` is the minimum allowed centre-to-centre distance between two robots: each
+robot keeps a personal-space disc of radius ``Ds / 2``, which other robots' discs and obstacles
+must not enter. It changes nothing in the dynamics or the reward; every step's infos then also
+carry, per robot, ``cost`` (robots and obstacles inside the personal space, contacts included:
+the constraint signal of constrained RL, kept apart from the reward) and ``near_misses`` (those
+not in contact), ``nearest_robot_distance``, and per copy ``min_separation``. The vector face
+adds ``episode_cost (E, N)`` beside ``episode_return``. ``swarmzoo evaluate`` reports collisions
+and near misses per robot-hour, the minimum separation and the time to goal
+(:func:`swarmzoo.evaluation.safety_summary`).
+
+## Heterogeneous robots
+
+``max_speed=(v_0, ..., v_{N-1})`` caps each robot's speed separately (e.g. half slow, half
+fast). The global state then ends with the N caps, so a centralised critic or a central agent
+knows which robot is which; the local observation is unchanged (a robot's cap shows only through
+how it moves).
+
 ## Preset ``mpe_spread``
 
 ``preset="mpe_spread"`` reproduces MPE's ``simple_spread_v3`` (mpe2): unbounded plane, spawn in
@@ -126,7 +145,9 @@ class Config:
         dt: integration time step.
         damping: fraction of velocity lost per step.
         mass: robot mass.
-        max_speed: speed cap, or None.
+        max_speed: speed cap: one number for every robot, a tuple of N numbers (heterogeneous
+            robots, robot i capped at ``max_speed[i]``; the global state then ends with the N
+            caps), or None (no cap).
         contact_force: soft-contact stiffness.
         contact_margin: soft-contact softness length.
         local_ratio: weight of the local (collision) reward, in [0, 1].
@@ -144,6 +165,11 @@ class Config:
             (set by the ``mpe_spread`` preset; the task is then :class:`NavigationMPE`).
         objectives: vector-reward objectives in order, from ``goals``, ``occupied``,
             ``collisions``, ``energy`` (empty: the scalar reward).
+        safety_radius: the minimum allowed centre-to-centre distance between two robots (each
+            robot keeps a personal-space disc of radius ``safety_radius / 2``, which obstacles
+            must not enter either); must exceed ``2 * robot_radius``. When set, every step's
+            infos carry the safety metrics ``cost``, ``near_misses``, ``min_separation`` and
+            ``nearest_robot_distance`` (see the module docstring); None: no safety metrics.
     """
 
     n_agents: int = 3
@@ -159,7 +185,7 @@ class Config:
     dt: float = 0.1
     damping: float = 0.25
     mass: float = 1.0
-    max_speed: float | None = None
+    max_speed: float | tuple[float, ...] | None = None
     contact_force: float = 100.0
     contact_margin: float = 1e-3
     local_ratio: float = 0.5
@@ -174,9 +200,11 @@ class Config:
     continuous_actions: bool = False
     mpe_compat: bool = False
     objectives: tuple[str, ...] = ()
+    safety_radius: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
+        object.__setattr__(self, "max_speed", parse_max_speed(self.max_speed, self.n_agents))
         check_positive_int("n_agents", self.n_agents)
         if self.n_goals is not None:
             check_positive_int("n_goals", self.n_goals)
@@ -198,7 +226,12 @@ class Config:
         check_number("arena_width", self.arena_width, low=0.0, low_open=True, allow_none=True)
         check_number("arena_height", self.arena_height, low=0.0, low_open=True, allow_none=True)
         check_number("sensing_radius", self.sensing_radius, low=0.0, low_open=True, allow_none=True)
-        check_number("max_speed", self.max_speed, low=0.0, low_open=True, allow_none=True)
+        check_number("safety_radius", self.safety_radius, low=0.0, low_open=True, allow_none=True)
+        if self.safety_radius is not None and self.safety_radius <= 2 * self.robot_radius:
+            raise ValueError(
+                f"safety_radius={self.safety_radius} must exceed 2 * robot_radius = "
+                f"{2 * self.robot_radius:g} (robots closer than that already collide)"
+            )
         check_number("damping", self.damping, 0.0, 0.999999)
         check_number("contact_force", self.contact_force, low=0.0)
         check_number("local_ratio", self.local_ratio, 0.0, 1.0)
@@ -228,6 +261,11 @@ class Config:
             )
 
     @property
+    def heterogeneous(self) -> bool:
+        """Whether robots have their own speed caps (``max_speed`` is a tuple)."""
+        return isinstance(self.max_speed, tuple)
+
+    @property
     def goals(self) -> int:
         return self.n_agents if self.n_goals is None else self.n_goals
 
@@ -249,6 +287,33 @@ class Config:
             contact_force=self.contact_force,
             contact_margin=self.contact_margin,
         )
+
+
+def parse_max_speed(value: Any, n_agents: int) -> float | tuple[float, ...] | None:
+    """``max_speed`` as None, one number, or a tuple of ``n_agents`` numbers (a list or a comma
+    string such as ``"0.5,1.5"`` is accepted); raises ``ValueError`` naming what is wrong."""
+    if (
+        value is None
+        or isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+    ):
+        check_number("max_speed", value, low=0.0, low_open=True, allow_none=True)
+        return value
+    if isinstance(value, str):
+        try:
+            value = tuple(float(v) for v in value.split(","))
+        except ValueError:
+            raise ValueError(f"max_speed must be a number or {n_agents} numbers, got {value!r}") from None
+    if not isinstance(value, (tuple, list, np.ndarray)):
+        raise ValueError(f"max_speed must be a number, a tuple of {n_agents} numbers or None, got {value!r}")
+    caps = tuple(value)
+    if len(caps) != n_agents:
+        raise ValueError(
+            f"max_speed has {len(caps)} entries but there are n_agents={n_agents} robots: give one per robot"
+        )
+    for i, cap in enumerate(caps):
+        check_number(f"max_speed[{i}]", cap, low=0.0, low_open=True)
+    return tuple(float(c) for c in caps)
 
 
 class Navigation(NavigationTask):

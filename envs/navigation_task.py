@@ -28,6 +28,7 @@ from swarmzoo.envs.core.physics import (
     total_force,
 )
 from swarmzoo.envs.core.rng import BatchRNG
+from swarmzoo.envs.core.safety import safety_step
 from swarmzoo.envs.core.scratch import Scratch
 from swarmzoo.envs.core.task import SwarmTask
 
@@ -234,7 +235,8 @@ class NavigationTask(SwarmTask):
     @classmethod
     def state_size(cls, config: Any) -> int:
         """Length of one env copy's global state."""
-        return 4 * config.n_agents + 2 * config.goals + 3 * config.n_obstacles
+        caps = config.n_agents if isinstance(config.max_speed, tuple) else 0  # heterogeneous robots
+        return 4 * config.n_agents + 2 * config.goals + 3 * config.n_obstacles + caps
 
     @classmethod
     def make_action_space(cls, config: Any) -> spaces.Space:
@@ -393,6 +395,9 @@ class NavigationTask(SwarmTask):
             "collisions": np.ascontiguousarray(hits),
             "nearest_goal_distance": nearest_goal,
         }
+        if cfg.safety_radius is not None:
+            obstacles = (self.obstacles, self.obstacle_radius) if cfg.n_obstacles else (None, None)
+            infos.update(safety_step(self.pos, self.arena, cfg.safety_radius, hits, *obstacles).infos())
         return rewards, terminated, infos
 
     def objective_rewards(self, rewards: np.ndarray, infos: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -425,6 +430,8 @@ class NavigationTask(SwarmTask):
             self.goals,
             np.concatenate([self.obstacles, self.obstacle_radius[..., None]], axis=-1),
         ]
+        if isinstance(self.config.max_speed, tuple):  # heterogeneous robots: their speed caps
+            parts.append(np.broadcast_to(np.asarray(self.config.max_speed), (E, self.config.n_agents)))
         return np.concatenate([p.reshape(E, -1) for p in parts], axis=1).astype(np.float32)
 
     def draw(self, renderer, env_index: int, history: RenderHistory) -> None:

@@ -44,7 +44,8 @@ class PointMassParams:
         dt: time step (s), > 0.
         damping: fraction of velocity lost per step, in [0, 1).
         mass: robot mass, > 0.
-        max_speed: speed cap, or None for no cap.
+        max_speed: speed cap, one for every robot or a tuple of one per robot (heterogeneous
+            robots), or None for no cap.
         contact_force: stiffness of the soft contact, >= 0.
         contact_margin: softness length of the contact, > 0.
     """
@@ -52,7 +53,7 @@ class PointMassParams:
     dt: float = 0.1
     damping: float = 0.25
     mass: float = 1.0
-    max_speed: float | None = None
+    max_speed: float | tuple[float, ...] | None = None
     contact_force: float = 100.0
     contact_margin: float = 1e-3
 
@@ -61,7 +62,7 @@ class PointMassParams:
             "dt": self.dt > 0,
             "damping": 0 <= self.damping < 1,
             "mass": self.mass > 0,
-            "max_speed": self.max_speed is None or self.max_speed > 0,
+            "max_speed": self.max_speed is None or bool(np.all(np.asarray(self.max_speed) > 0)),
             "contact_force": self.contact_force >= 0,
             "contact_margin": self.contact_margin > 0,
         }
@@ -268,9 +269,13 @@ def integrate(
     vel = vel * (1.0 - params.damping) + force * params.dt
     if params.max_speed is not None:
         speed = np.sqrt(np.einsum("end,end->en", vel, vel))
-        too_fast = speed > params.max_speed
+        cap = params.max_speed
+        if not isinstance(cap, (int, float)):  # one cap per robot: (N,) against speeds (E, N)
+            cap = np.broadcast_to(np.asarray(cap, dtype=np.float64), speed.shape)
+        too_fast = speed > cap
         if too_fast.any():
-            vel[too_fast] *= (params.max_speed / speed[too_fast])[:, None]
+            limit = cap if isinstance(cap, (int, float)) else cap[too_fast]
+            vel[too_fast] *= (limit / speed[too_fast])[:, None]
     return apply_walls(pos, vel, radius, arena)
 
 

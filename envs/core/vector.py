@@ -9,7 +9,9 @@ returned observation is the first of the new episode, and the last observation o
 kept in ``infos["final_obs"]`` (rows valid where ``infos["_final_obs"]`` is True). Terminations
 and truncations stay apart, so a trainer bootstraps on truncation and not on termination.
 Finished episodes are summarised in ``infos["episode_return"] (E, N)`` and
-``infos["episode_length"] (E,)``, valid where ``infos["_episode"]`` is True.
+``infos["episode_length"] (E,)``, valid where ``infos["_episode"]`` is True. A task whose infos
+carry a per-robot ``cost`` (a ``safety_radius``: constrained RL) adds ``infos["episode_cost"]
+(E, N)``, its sum over the episode, beside ``episode_return``.
 
 Copy ``i`` reset with ``seed`` behaves exactly like the PettingZoo face reset with ``seed + i``.
 """
@@ -76,6 +78,7 @@ class SwarmVectorEnv:
             "name": task.name,
         }
         self._returns = np.zeros((E, N, len(task.objectives)) if task.objectives else (E, N))
+        self._costs = np.zeros((E, N))  # episode sums of infos["cost"], where a task reports it
         self._done = np.zeros((E, N), dtype=bool)
         self._needs_reset = True
         self._renderer = None
@@ -99,6 +102,7 @@ class SwarmVectorEnv:
         self.task.rng.seed(seeds)
         self.task.reset()
         self._returns[:] = 0.0
+        self._costs[:] = 0.0
         self._done[:] = False
         self._needs_reset = False
         if self.render_history is not None:
@@ -125,6 +129,7 @@ class SwarmVectorEnv:
         if ids.size:
             self.task.reset(ids)
             self._returns[ids] = 0.0
+            self._costs[ids] = 0.0
             self._done[ids] = False
             if self.render_history is not None and ids[0] == 0:
                 self.render_history.restart(self.task.history_sample())
@@ -143,6 +148,8 @@ class SwarmVectorEnv:
         if np.logical_or.reduce(self._done, axis=None):
             rewards = np.where(self._done[..., None] if self.objectives else self._done, 0.0, rewards)
         self._returns += rewards
+        if "cost" in infos:
+            self._costs += np.where(self._done, 0.0, infos["cost"])
         done = self._done | term | trunc
         obs = self.task.observe()
         finished = done.T.copy().all(axis=0)  # env axis innermost: one long loop, not E short ones
@@ -156,8 +163,11 @@ class SwarmVectorEnv:
                 infos["final_mean_field"] = self.task.mean_field()
             infos["episode_return"] = self._returns.copy()
             infos["episode_length"] = self.task.steps.copy()
+            if "cost" in infos:
+                infos["episode_cost"] = self._costs.copy()
             self.task.reset(ids)
             self._returns[ids] = 0.0
+            self._costs[ids] = 0.0
             done[ids] = False
             obs = self.task.observe()
         if self.render_history is not None:

@@ -17,7 +17,7 @@ install:
 # import, requests, comes with [dev]).
 install-dev:
 	$(PIP) install torch==2.13.0 -e ".[dev]"
-	$(PIP) install --no-deps "mpe2>=1.1" "momaland==0.2.0"
+	$(PIP) install --no-deps "mpe2>=1.1" "momaland==0.2.0" "pyrvo==0.4.3"
 
 # RLlib (Ray), TorchRL and BenchMARL. BenchMARL hard-requires torchvision, which would replace the
 # CPU torch with a multi-GB CUDA build and is only used for its video logging: install it without

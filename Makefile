@@ -57,7 +57,9 @@ docs:
 	$(PIP) install torch==2.13.0 -e ".[docs]"
 	$(PYTHON) -m mkdocs build --strict
 
+# JaxMARL (the jitted-MPE peer) only for this benchmark: jax and flax are large.
 bench: install-dev
+	$(PIP) install "jaxmarl==0.2.0" "jax[cpu]"
 	$(PYTHON) benchmarks/env_speed.py
 
 bench-swarm: install-dev

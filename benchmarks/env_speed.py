@@ -5,6 +5,10 @@
 * Vector face: ``swarmzoo.make_vec("navigation-v0", E, n_agents=N)`` (default arguments, discrete
   actions, auto-reset every 50 steps) against VMAS's ``navigation`` scenario on CPU (discrete
   actions, reset every 50 steps), E = 1, 64, 1024 and N = 3, 10.
+* Vector face against JaxMARL 0.2's jitted ``MPE_simple_spread_v3`` (jax on CPU, ``vmap`` over
+  copies; a jitted ``lax.scan`` loop and a Python loop of jitted steps, compile time apart), E =
+  1, 64, 1024, 4096 and N = 3, 10; swarmzoo with the ``mpe_spread`` preset (the same task) and
+  with its defaults.
 * Scale: 1,000 robots with k-nearest sensing in one env, through both faces.
 
 Actions are sampled before timing and the same way for both sides; resets at episode ends are
@@ -62,6 +66,8 @@ class Args:
     """Timed repeats per measurement (the best is reported)."""
     peers: bool = True
     """Also measure mpe2 and VMAS (without them only swarmzoo's columns are filled)."""
+    jaxmarl: bool = True
+    """Also measure JaxMARL's jitted MPE (needs ``pip install jaxmarl==0.2.0 "jax[cpu]"``)."""
     worker: str | None = None
     """Internal: run one measurement given as JSON and print its result as JSON."""
 
@@ -131,15 +137,106 @@ def measure_vmas(
     return Timing(steps, n_envs, n_agents, min(times), float(np.median(times)))
 
 
+def measure_jaxmarl(n_envs: int, n_agents: int, seconds: float, repeats: int, mode: str) -> dict[str, Any]:
+    """JaxMARL 0.2's ``MPE_simple_spread_v3`` on jax's CPU backend, ``jax.vmap`` over ``n_envs``
+    copies, discrete actions, its own auto-reset. ``mode="scan"``: ``T`` steps inside one jitted
+    ``lax.scan`` (the way JaxMARL's training loops run); ``mode="loop"``: a Python loop calling
+    the jitted vmapped step (the way a Python RL library would drive it). Actions are sampled
+    before timing. The first call (tracing and XLA compilation) is timed apart as
+    ``compile_s``; ``episode_length`` is measured by stepping until copy 0 reports done."""
+    import time
+
+    import jax
+    import jax.numpy as jnp
+    from jaxmarl import make
+
+    env = make("MPE_simple_spread_v3", num_agents=n_agents, num_landmarks=n_agents)
+    agents = env.agents
+    n_actions = int(env.action_space(agents[0]).n)
+    reset = jax.jit(jax.vmap(env.reset))
+    vstep = jax.vmap(env.step)
+
+    def sample(steps: int, seed: int = 1) -> jnp.ndarray:
+        return jax.random.randint(jax.random.PRNGKey(seed), (steps, len(agents), n_envs), 0, n_actions)
+
+    def one_step(carry, acts):
+        key, state = carry
+        key, sub = jax.random.split(key)
+        obs, state, rewards, dones, _ = vstep(
+            jax.random.split(sub, n_envs), state, {a: acts[i] for i, a in enumerate(agents)}
+        )
+        return (key, state), dones["__all__"]
+
+    _, state0 = reset(jax.random.split(jax.random.PRNGKey(0), n_envs))
+    jit_step = jax.jit(one_step)
+    # Episode length: step copy 0 until its first done.
+    carry, length = (jax.random.PRNGKey(2), state0), 0
+    for t in range(1, 200):
+        carry, done = jit_step(carry, sample(1, seed=t)[0])
+        if bool(done[0]):
+            length = t
+            break
+
+    if mode == "scan":
+
+        def run(carry, actions):
+            return jax.lax.scan(one_step, carry, actions)
+
+        runner = jax.jit(run)
+
+        def go(carry, actions):
+            out = runner(carry, actions)
+            jax.block_until_ready(out)
+            return out[0]
+    else:
+
+        def go(carry, actions):
+            for t in range(actions.shape[0]):
+                carry, done = jit_step(carry, actions[t])
+            jax.block_until_ready(carry)
+            return carry
+
+    # Calibrate: double T until one run takes ``seconds`` (a new T recompiles the scan: not timed).
+    steps, carry = 8, (jax.random.PRNGKey(3), state0)
+    start = time.perf_counter()
+    carry = go(carry, sample(steps))
+    compile_s = time.perf_counter() - start  # includes the first steps themselves (negligible)
+    while True:
+        actions = sample(steps)
+        go(carry, actions)  # compile (scan) / warm up this T
+        start = time.perf_counter()
+        carry = go(carry, actions)
+        if time.perf_counter() - start >= seconds or steps >= 1_000_000:
+            break
+        steps *= 2
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        carry = go(carry, actions)
+        times.append(time.perf_counter() - start)
+    best, median = min(times), float(np.median(times))
+    agent_steps = steps * n_envs * n_agents
+    return {
+        "steps": steps,
+        "agent_steps_per_s": agent_steps / best,
+        "env_steps_per_s": agent_steps / best / n_agents,
+        "median_agent_steps_per_s": agent_steps / median,
+        "compile_s": compile_s,
+        "episode_length": length,
+    }
+
+
 def run_measurement(spec: dict[str, Any]) -> dict[str, Any]:
     """One measurement described by ``spec`` (``what``, sizes, ``seconds``, ``repeats``)."""
     what, seconds, repeats = spec["what"], spec["seconds"], spec["repeats"]
     if what == "swarmzoo-parallel":
         t = measure_parallel(spec["n_agents"], seconds, repeats, **spec.get("kwargs", {}))
     elif what == "swarmzoo-vector":
-        t = measure_vector(spec["n_envs"], spec["n_agents"], seconds, repeats)
+        t = measure_vector(spec["n_envs"], spec["n_agents"], seconds, repeats, **spec.get("kwargs", {}))
     elif what == "mpe2":
         t = measure_mpe2(spec["n_agents"], seconds, repeats)
+    elif what == "jaxmarl":
+        return measure_jaxmarl(spec["n_envs"], spec["n_agents"], seconds, repeats, spec["mode"])
     elif what == "vmas":
         t = measure_vmas(spec["n_envs"], spec["n_agents"], seconds, repeats, spec.get("torch_threads"))
     else:
@@ -184,8 +281,18 @@ def machine_info() -> dict[str, str]:
         "pettingzoo": pettingzoo.__version__,
         "mpe2": getattr(mpe2, "__version__", "?"),
         "vmas": vmas.__version__,
+        **_jax_versions(),
         "OS": platform.platform(),
     }
+
+
+def _jax_versions() -> dict[str, str]:
+    try:
+        from importlib.metadata import version
+
+        return {"jax": version("jax"), "jaxmarl": version("jaxmarl")}
+    except Exception:  # not installed: the JaxMARL columns are skipped
+        return {}
 
 
 def fmt(x: float | None) -> str:
@@ -235,6 +342,32 @@ def build_tables(results: dict[str, list[dict[str, Any]]]) -> str:
             f"| {r['n_envs']} | {r['n_agents']} | {fmt(ours)} | {fmt(peer)} | "
             f"{ratio(ours, peer)} | {target} | {verdict(ok)} |"
         )
+    if results.get("jaxmarl"):
+        first = results["jaxmarl"][0]
+        lines += [
+            "",
+            "### Vector face vs JaxMARL `MPE_simple_spread_v3` (jax CPU, `vmap`), discrete actions "
+            "(agent-steps/s)",
+            "",
+            f"JaxMARL's episodes last {first['scan']['episode_length']} steps (mpe2's: 25; "
+            "`done = state.step >= max_steps` is computed before the counter moves). Compile: the "
+            "first call's tracing and XLA compilation, in seconds (not in the rates).",
+            "",
+            "| E | N | swarmzoo `mpe_spread` | swarmzoo default | JaxMARL scan | JaxMARL loop "
+            "| compile scan / loop (s) | ratio (mpe_spread / best JaxMARL) | target | result |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for r in results["jaxmarl"]:
+            ours = r["preset"]["agent_steps_per_s"]
+            best = max(r["scan"]["agent_steps_per_s"], r["loop"]["agent_steps_per_s"])
+            need = ">= JaxMARL" + (" and >= 5,000,000" if (r["n_envs"], r["n_agents"]) == (1024, 3) else "")
+            ok = ours >= best and ((r["n_envs"], r["n_agents"]) != (1024, 3) or ours >= 5e6)
+            lines.append(
+                f"| {r['n_envs']} | {r['n_agents']} | {fmt(ours)} | {fmt(r['default']['agent_steps_per_s'])} "
+                f"| {fmt(r['scan']['agent_steps_per_s'])} | {fmt(r['loop']['agent_steps_per_s'])} "
+                f"| {r['scan']['compile_s']:.1f} / {r['loop']['compile_s']:.1f} | {ratio(ours, best)} "
+                f"| {need} | {verdict(ok)} |"
+            )
     lines += [
         "",
         "### Scale: 1,000 robots, k-nearest sensing, one env (env-steps/s)",
@@ -292,6 +425,26 @@ def main(args: Args) -> None:
                 "peer": peer,
             }
         )
+    if args.jaxmarl:
+        jax_sizes = (
+            ((64, 3), (1024, 3))
+            if args.quick
+            else tuple((e, n) for n in (3, 10) for e in (1, 64, 1024, 4096))
+        )
+        results["jaxmarl"] = []
+        for e, n in jax_sizes:
+            results["jaxmarl"].append(
+                {
+                    "n_envs": e,
+                    "n_agents": n,
+                    "preset": measure(
+                        "swarmzoo-vector", n_envs=e, n_agents=n, kwargs={"preset": "mpe_spread"}
+                    ),
+                    "default": measure("swarmzoo-vector", n_envs=e, n_agents=n),
+                    "scan": measure("jaxmarl", n_envs=e, n_agents=n, mode="scan"),
+                    "loop": measure("jaxmarl", n_envs=e, n_agents=n, mode="loop"),
+                }
+            )
     results["scale"].append(
         {
             "face": "vector (`make_vec(..., 1, n_agents=1000)`)",

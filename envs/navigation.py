@@ -170,6 +170,8 @@ class Config:
             must not enter either); must exceed ``2 * robot_radius``. When set, every step's
             infos carry the safety metrics ``cost``, ``near_misses``, ``min_separation`` and
             ``nearest_robot_distance`` (see the module docstring); None: no safety metrics.
+        spawn_separation: robots start at least this far apart, centre to centre (0: robots
+            are dropped independently and may start overlapping, as in MPE).
     """
 
     n_agents: int = 3
@@ -201,6 +203,7 @@ class Config:
     mpe_compat: bool = False
     objectives: tuple[str, ...] = ()
     safety_radius: float | None = None
+    spawn_separation: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", parse_objectives(self.objectives, OBJECTIVES))
@@ -249,6 +252,14 @@ class Config:
             raise ValueError(
                 f"robot_radius={self.robot_radius} does not fit in the {arena.width:g} x {arena.height:g} "
                 "arena (arena_width x arena_height)"
+            )
+        check_number("spawn_separation", self.spawn_separation, low=0.0)
+        packed = self.n_agents * np.pi * (self.spawn_separation / 2) ** 2 / arena.area
+        if packed > MAX_OBSTACLE_FILL:
+            raise ValueError(
+                f"spawn_separation={self.spawn_separation}: {self.n_agents} robots that far apart would "
+                f"fill {packed:.0%} of the {arena.width:g} x {arena.height:g} arena; at most "
+                f"{MAX_OBSTACLE_FILL:.0%} can be drawn. Use a smaller separation or a larger arena."
             )
         clearance = self.obstacle_radius + self.robot_radius
         fill = self.n_obstacles * np.pi * clearance**2 / arena.area

@@ -103,6 +103,39 @@ def spawn_free_points(
     return pts
 
 
+def separate_robots(
+    rng: BatchRNG, env_ids: np.ndarray, pos: np.ndarray, cfg: Any, obstacles: np.ndarray
+) -> np.ndarray:
+    """``pos (len(env_ids), N, 2)`` with robots redrawn until every two centres are at least
+    ``cfg.spawn_separation`` apart (minimum image on a torus), each still clear of obstacles.
+    Copies already separated keep their draw, so their random streams are unchanged."""
+    arena, sep = cfg.arena, cfg.spawn_separation
+    margin = cfg.robot_radius if cfg.boundary == "walls" else 0.0
+    half = arena.half - margin
+    limit = cfg.obstacle_radius + cfg.robot_radius
+    pos = pos.copy()
+    for row, e in enumerate(env_ids):
+        gen = None
+        for _ in range(10_000):
+            d = np.linalg.norm(min_image(pos[row, :, None] - pos[row, None], arena), axis=-1)
+            close = np.triu(d < sep, k=1)
+            if not close.any():
+                break
+            gen = gen or rng.generator(int(e))
+            bad = np.flatnonzero(close.any(axis=0))  # the later robot of each close pair
+            fresh = gen.uniform(-half, half, size=(len(bad), 2))
+            if cfg.n_obstacles:
+                gaps = np.linalg.norm(min_image(fresh[:, None] - obstacles[row, None], arena), axis=-1)
+                fresh = np.where((gaps.min(axis=1) < limit)[:, None], pos[row, bad], fresh)
+            pos[row, bad] = fresh
+        else:
+            raise RuntimeError(
+                f"could not spawn {cfg.n_agents} robots {sep:g} apart in a {arena.width:g} x "
+                f"{arena.height:g} arena; use a smaller spawn_separation or a larger arena"
+            )
+    return pos
+
+
 # Vector-reward objectives (``objectives=(...)``), each higher-is-better.
 OBJECTIVES = {
     "goals": "minus the mean (or sum, shared_reward) over goals of the nearest robot's distance "
@@ -301,6 +334,8 @@ class NavigationTask(SwarmTask):
         else:
             self.pos[env_ids] = self._spawn_points(env_ids, N, obstacles)
             self.goals[env_ids] = self._spawn_points(env_ids, cfg.goals, obstacles)
+        if cfg.spawn_separation > 0:
+            self.pos[env_ids] = separate_robots(self.rng, env_ids, self.pos[env_ids], cfg, obstacles)
         self.vel[env_ids] = 0.0
         self._contacts()
 

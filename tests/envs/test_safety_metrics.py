@@ -210,3 +210,36 @@ def test_heuristic_respects_per_robot_caps():
         max_cycles=80,
     )
     assert result["success_rate"] > 0.5
+
+
+# -- separated spawns ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n,boundary", [(3, "walls"), (30, "torus"), (300, "walls")])
+def test_spawn_separation_holds_every_episode(n, boundary):
+    venv = swarmzoo.make_vec(
+        "navigation-v0", 2, n_agents=n, n_obstacles=2, boundary=boundary, spawn_separation=0.3, max_cycles=2
+    )
+    venv.reset(seed=3)
+    plain = swarmzoo.make_vec("navigation-v0", 2, n_agents=n, n_obstacles=2, boundary=boundary, max_cycles=2)
+    plain.reset(seed=3)
+    if n >= 30:  # independent drops do overlap: the test can fail
+        assert nearest_robot_distance(plain.task.pos, plain.task.arena).min() < 0.3
+    for _ in range(3):  # the first episode and two auto-resets
+        assert nearest_robot_distance(venv.task.pos, venv.task.arena).min() >= 0.3
+        gaps = np.linalg.norm(
+            min_image(venv.task.pos[:, :, None] - venv.task.obstacles[:, None], venv.task.arena), axis=-1
+        )
+        assert gaps.min() >= venv.task.config.obstacle_radius + venv.task.config.robot_radius
+        for _ in range(2):
+            venv.step(np.zeros((2, n), np.int64))
+
+
+def test_spawn_separation_faces_agree_and_errors():
+    env = swarmzoo.make("navigation-v0", n_agents=6, spawn_separation=0.4)
+    env.reset(seed=5)
+    venv = swarmzoo.make_vec("navigation-v0", 1, n_agents=6, spawn_separation=0.4)
+    venv.reset(seed=5)
+    np.testing.assert_array_equal(env.unwrapped.task.pos[0], venv.task.pos[0])
+    with pytest.raises(ValueError, match="spawn_separation"):
+        swarmzoo.make_vec("navigation-v0", 1, n_agents=10, arena_width=1.0, spawn_separation=0.5)

@@ -40,6 +40,10 @@ HEURISTICS: dict[str, str] = {
 
 # Further scripted controllers by name, per env ("--policy NAME"); "heuristic" is HEURISTICS' entry.
 SCRIPTED: dict[str, dict[str, str]] = {
+    "navigation-v0": {
+        "orca": "swarmzoo.agents.orca:ORCA",
+        "mad-pinn": "swarmzoo.agents.mad_pinn:MADPINNController",
+    },
     "coverage-v0": {
         "d2oc": "swarmzoo.agents.d2oc:D2OC",
         "voronoi": "swarmzoo.agents.coverage:LloydVoronoi",

@@ -122,6 +122,12 @@ class Render:
     map: str | None = None
     """coverage-v0's density map: uniform, two_hotspots, ring, disaster or an image file
     (the same as --env-kwargs map=NAME)."""
+    safety_filter: str | None = None
+    """Wrap the policy in a safety filter: cbf (control barrier function; navigation-v0; see
+    docs/guides/safety.md)."""
+    safety_radius: float | None = None
+    """The safety filter's minimum centre-to-centre distance between robots (default: the env's
+    safety_radius, e.g. --env-kwargs safety_radius=0.3)."""
 
 
 @dataclass
@@ -165,6 +171,12 @@ class Evaluate:
     sample: bool = False
     """Trained policies: draw actions from the policy's distribution (seeded by --seed) instead
     of taking the most likely one."""
+    safety_filter: str | None = None
+    """Wrap the policy in a safety filter: cbf (control barrier function; navigation-v0; see
+    docs/guides/safety.md)."""
+    safety_radius: float | None = None
+    """The safety filter's minimum centre-to-centre distance between robots (default: the env's
+    safety_radius, e.g. --env-kwargs safety_radius=0.3)."""
 
 
 @dataclass
@@ -181,8 +193,9 @@ class Plot:
 class Train:
     """Train: `swarmzoo train ALGO --env ENV --total-steps N --seed S --out RUN_DIR [options]`,
     ALGO = ctde (MAPPO; --critic local gives IPPO), mean-field (Dec-POMFC), bayes-net
-    (Bayesian-network actor-critic), qmix or vdn (value-based, discrete actions) or mo-mix
-    (multi-objective, an env with objectives=). `swarmzoo train ALGO --help` lists options."""
+    (Bayesian-network actor-critic), qmix or vdn (value-based, discrete actions), mo-mix
+    (multi-objective, an env with objectives=) or hammer (a central agent learns the messages
+    local agents act on; navigation-v0). `swarmzoo train ALGO --help` lists options."""
 
     algo: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="ALGO")] = "ctde"
 
@@ -215,16 +228,28 @@ def run_list(cmd: List) -> None:
 
 def run_render(cmd: Render) -> None:
     from swarmzoo.agents import make_policy
+    from swarmzoo.agents.safety import make_safety_filter
     from swarmzoo.evaluation import record
 
     policy = make_policy(cmd.policy, cmd.env_id, seed=cmd.seed, sample=cmd.sample)
+    safety = make_safety_filter(
+        cmd.safety_filter, policy, cmd.env_id, cmd.safety_radius, on_infeasible="ignore"
+    )
     kwargs = {**_trained_env_kwargs(cmd.policy), **parse_env_kwargs(cmd.env_kwargs)}
     if cmd.map is not None:
         kwargs["map"] = cmd.map
     if swarmzoo.spec(cmd.env_id).id == "coverage-v0":
         kwargs.setdefault("w2_every", 10)  # for the W2 curve in the frames
-    path = record(cmd.env_id, policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps, **kwargs)
+    path = record(
+        cmd.env_id, safety or policy, cmd.out, episodes=cmd.episodes, seed=cmd.seed, fps=cmd.fps, **kwargs
+    )
     print(f"wrote {path}")
+    if safety is not None:
+        s = safety.report()
+        print(
+            f"CBF safety filter (safety radius {s['safety_radius']:g}): changed {s['interventions']} of "
+            f"{s['robot_steps']} robot-steps, infeasible for {s['infeasible']}"
+        )
 
 
 def _trained_env_kwargs(policy: str) -> dict[str, Any]:
@@ -242,6 +267,7 @@ def _trained_env_kwargs(policy: str) -> dict[str, Any]:
 def run_evaluate(cmd: Evaluate) -> None:
     from swarmzoo.agents import make_policy, policy_file
     from swarmzoo.agents.files import safe_load
+    from swarmzoo.agents.safety import make_safety_filter
     from swarmzoo.evaluation import evaluate
 
     env_kwargs: dict[str, Any] = {}
@@ -259,7 +285,17 @@ def run_evaluate(cmd: Evaluate) -> None:
     if cmd.n_agents is not None:
         env_kwargs["n_agents"] = cmd.n_agents
     policy = make_policy(policy_name, env_id, seed=cmd.seed, sample=cmd.sample)
-    result = evaluate(env_id, policy, episodes=cmd.episodes, seed=cmd.seed, **env_kwargs)
+    safety = make_safety_filter(cmd.safety_filter, policy, env_id, cmd.safety_radius, on_infeasible="ignore")
+    result = evaluate(env_id, safety or policy, episodes=cmd.episodes, seed=cmd.seed, **env_kwargs)
+    if safety is not None:
+        result["safety_filter"] = safety.report()
+        if safety.stats["infeasible"]:
+            print(
+                f"swarmzoo: warning: the CBF safety filter was infeasible for {safety.stats['infeasible']} "
+                f"of {safety.stats['robot_steps']} robot-steps: its no-collision guarantee did not hold "
+                "for them then (e.g. robots that spawned closer than the safety radius)",
+                file=sys.stderr,
+            )
     if cmd.json:
         summary = {k: v for k, v in result.items() if k != "returns"}
         print(json.dumps(summary | {"policy": label, "sample": cmd.sample, "env_kwargs": env_kwargs}))
@@ -270,6 +306,12 @@ def run_evaluate(cmd: Evaluate) -> None:
             text = "mean returns " + ", ".join(f"{n} {m:.3f} +- {s:.3f}" for n, m, s in means)
         else:
             text = f"mean return {result['mean_return']:.3f} +- {result['std_return']:.3f}"
+        if safety is not None:
+            s = result["safety_filter"]
+            extra += (
+                f"; CBF safety filter (safety radius {s['safety_radius']:g}) changed "
+                f"{s['intervention_rate']:.1%} of robot-steps, infeasible for {s['infeasible_rate']:.2%}"
+            )
         print(f"{label} on {env_id}: {text} over {cmd.episodes} episodes{extra}")
 
 
@@ -302,6 +344,7 @@ TRAINERS = {
     "qmix": "swarmzoo.algorithms.qmix",
     "vdn": "swarmzoo.algorithms.vdn",
     "mo-mix": "swarmzoo.algorithms.mo_mix",
+    "hammer": "swarmzoo.algorithms.hammer",
 }
 
 COMMANDS = {

@@ -306,6 +306,12 @@ def run_evaluate(cmd: Evaluate) -> None:
             text = "mean returns " + ", ".join(f"{n} {m:.3f} +- {s:.3f}" for n, m, s in means)
         else:
             text = f"mean return {result['mean_return']:.3f} +- {result['std_return']:.3f}"
+        if "collisions_per_robot_hour" in result:  # robots with bodies: the safety metrics
+            extra += (
+                f"; {result['collisions_per_robot_hour']:,.0f} collisions per robot-hour, closest "
+                f"approach {result['min_separation_worst']:.3f} (mean over episodes "
+                f"{result['min_separation']:.3f})"
+            )
         if safety is not None:
             s = result["safety_filter"]
             extra += (

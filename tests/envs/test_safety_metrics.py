@@ -243,3 +243,27 @@ def test_spawn_separation_faces_agree_and_errors():
     np.testing.assert_array_equal(env.unwrapped.task.pos[0], venv.task.pos[0])
     with pytest.raises(ValueError, match="spawn_separation"):
         swarmzoo.make_vec("navigation-v0", 1, n_agents=10, arena_width=1.0, spawn_separation=0.5)
+
+
+def test_cli_evaluate_prints_the_safety_metrics(capsys):
+    from swarmzoo.cli import main
+
+    main(["evaluate", "--env", "navigation-v0", "--policy", "random", "--episodes", "2"])
+    out = capsys.readouterr().out
+    assert "collisions per robot-hour" in out and "closest approach" in out
+    main(
+        [
+            "evaluate",
+            "--env",
+            "navigation-v0",
+            "--episodes",
+            "2",
+            "--json",
+            "--env-kwargs",
+            "safety_radius=0.3",
+        ]
+    )
+    import json
+
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"near_misses_per_robot_hour", "mean_episode_cost", "time_to_goal"} <= set(summary)

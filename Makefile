@@ -28,6 +28,12 @@ install-dev:
 install-integrations: install-dev
 	$(PIP) install torch==2.13.0 -e ".[dev,rllib,torchrl]" "torchrl<0.12"
 	$(PIP) install --no-deps "benchmarl==1.5.2"
+# AgileRL, skrl and Tianshou ([clients]). AgileRL 2.58.0 pins pettingzoo < 1.27 and tensordict 0.13
+# (breaking swarmzoo's pettingzoo and TorchRL 0.11) and pulls jax, minari, pygame-ce (which clashes
+# with pygame) and cloud clients it does not import here; Tianshou 2.0.1 would downgrade pandas to
+# 2.x for one pd.isnull. Both without deps: [clients] lists what they import.
+	$(PIP) install torch==2.13.0 -e ".[clients]"
+	$(PIP) install --no-deps "agilerl==2.58.0" "tianshou==2.0.1"
 
 TORCHRL_LATEST := "torchrl==0.14.1" "tensordict==0.14.3" "hoptorch==0.1.4" "pyvers>=0.2.3,<0.3"
 

@@ -78,7 +78,8 @@ def evaluate(
 
 class SafetyTally:
     """Per-episode safety records of a vector env, fed each step's infos (see
-    :func:`safety_summary`). Active only for envs whose infos report ``collisions``; the minimum
+    :func:`safety_summary`). Active only for envs whose infos report per-robot ``collisions``
+    and whose task has positions; the minimum
     separation comes from the infos' ``min_separation`` (a ``safety_radius``) or, without one,
     from the task's positions."""
 
@@ -94,8 +95,11 @@ class SafetyTally:
         self.records: list[dict[str, float]] = []
 
     def step(self, infos: dict[str, Any]) -> None:
-        if self.active is None:
-            self.active = "collisions" in infos
+        if self.active is None:  # robots with bodies: per-robot contacts and positions (aloha's
+            # "collisions" are per-copy channel collisions, not bodies)
+            self.active = (
+                "collisions" in infos and np.ndim(infos["collisions"]) == 2 and hasattr(self.venv.task, "pos")
+            )
         if not self.active:
             return
         from swarmzoo.envs.core.safety import nearest_robot_distance

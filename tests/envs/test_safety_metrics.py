@@ -267,3 +267,15 @@ def test_cli_evaluate_prints_the_safety_metrics(capsys):
 
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert {"near_misses_per_robot_hour", "mean_episode_cost", "time_to_goal"} <= set(summary)
+
+
+@pytest.mark.parametrize("env_id", swarmzoo.list_envs())
+def test_evaluate_runs_on_every_env(env_id):
+    """The safety summary appears exactly where robots have bodies and positions (aloha's
+    per-copy channel "collisions" are not bodies)."""
+    result = evaluate(env_id, make_policy("random", env_id, seed=0), episodes=1, num_envs=1, max_cycles=5)
+    venv = swarmzoo.make_vec(env_id, 1, max_cycles=5)
+    venv.reset(seed=0)
+    *_, infos = venv.step(make_policy("random", env_id, seed=0).act(venv.task.observe(), venv.task))
+    bodies = "collisions" in infos and np.ndim(infos["collisions"]) == 2 and hasattr(venv.task, "pos")
+    assert ("collisions_per_robot_hour" in result or "collisions_per_robot_step" in result) == bodies

@@ -10,7 +10,6 @@ pettingzoo and TorchRL/BenchMARL); what it imports comes with the ``[clients]`` 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 
@@ -19,47 +18,9 @@ import pytest
 import torch
 
 import swarmzoo
+from tests.integrations.clients import env_cases, one_torch_thread, small_kwargs  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
-
-
-def _fields(env_id: str) -> set[str]:
-    return {f.name for f in dataclasses.fields(swarmzoo.make(env_id).unwrapped.task.config)}
-
-
-def _kwargs(env_id: str, continuous: bool, **extra) -> dict:
-    """A small swarm with 16-step episodes: 3 robots, or 6 robots (one Byzantine, scripted) in the
-    Byzantine envs, which count every robot in ``n_robots``."""
-    kwargs = {"max_cycles": 16, "continuous_actions": continuous}
-    kwargs |= {"n_robots": 6} if "n_robots" in _fields(env_id) else {"n_agents": 3}
-    if env_id == "coverage-v0":
-        kwargs["w2_every"] = None  # no exact-OT W2 at episode ends: seconds each, not needed here
-    return kwargs | extra
-
-
-def _cases() -> list:
-    """Every registered env in each action kind it has (an env with one kind refuses the other
-    by name, which is how the kinds are found)."""
-    cases = []
-    for env_id in swarmzoo.list_envs():
-        for kind, continuous in (("discrete", False), ("continuous", True)):
-            try:
-                swarmzoo.make(env_id, **_kwargs(env_id, continuous))
-            except ValueError as error:
-                if "is not available" not in str(error):
-                    raise
-                continue
-            cases.append(pytest.param(env_id, continuous, id=f"{env_id}-{kind}"))
-    return cases
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one torch thread is faster than two fighting over a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def _train_ippo(env_id: str, kwargs: dict):
@@ -96,9 +57,9 @@ def _train_ippo(env_id: str, kwargs: dict):
     return agent, before, fitnesses
 
 
-@pytest.mark.parametrize(("env_id", "continuous"), _cases())
+@pytest.mark.parametrize(("env_id", "continuous"), env_cases())
 def test_ippo_trains_on_every_env(env_id: str, continuous: bool) -> None:
-    agent, before, fitnesses = _train_ippo(env_id, _kwargs(env_id, continuous))
+    agent, before, fitnesses = _train_ippo(env_id, small_kwargs(env_id, continuous))
     assert agent.steps == 256
     # 16-step episodes end inside every 64-step rollout: AgileRL logged their (team) returns.
     assert len(agent.seen_scores) >= 2 and all(map(math.isfinite, agent.seen_scores))
@@ -110,7 +71,7 @@ def test_ippo_trains_on_every_env(env_id: str, continuous: bool) -> None:
 
 
 def test_ippo_trains_robots_and_byzantine_attackers_as_two_groups() -> None:
-    kwargs = _kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
+    kwargs = small_kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
     agent, before, fitnesses = _train_ippo("byzantine-tracking-v0", kwargs)
     assert set(agent.actors.keys()) == {"robot", "byzantine"}
     assert len(agent.agent_ids) == 6 and "byzantine_0" in agent.agent_ids

@@ -8,58 +8,18 @@ this file without the ``[clients]`` extra installed.
 
 from __future__ import annotations
 
-import dataclasses
-
 import gymnasium
 import pytest
 import torch
 from torch import nn
 
 import swarmzoo
+from tests.integrations.clients import env_cases, one_torch_thread, small_kwargs  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread")]
 
 ROLLOUTS = 32
 TIMESTEPS = 100  # 3 updates, at steps 32, 64 and 96; 16-step episodes, so 6 resets by skrl's trainer
-
-
-def _fields(env_id: str) -> set[str]:
-    return {f.name for f in dataclasses.fields(swarmzoo.make(env_id).unwrapped.task.config)}
-
-
-def _kwargs(env_id: str, continuous: bool, **extra) -> dict:
-    """A small swarm with 16-step episodes: 3 robots, or 6 robots (one Byzantine, scripted) in the
-    Byzantine envs, which count every robot in ``n_robots``."""
-    kwargs = {"max_cycles": 16, "continuous_actions": continuous}
-    kwargs |= {"n_robots": 6} if "n_robots" in _fields(env_id) else {"n_agents": 3}
-    if env_id == "coverage-v0":
-        kwargs["w2_every"] = None  # no exact-OT W2 at episode ends: seconds each, not needed here
-    return kwargs | extra
-
-
-def _cases() -> list:
-    """Every registered env in each action kind it has (an env with one kind refuses the other
-    by name, which is how the kinds are found)."""
-    cases = []
-    for env_id in swarmzoo.list_envs():
-        for kind, continuous in (("discrete", False), ("continuous", True)):
-            try:
-                swarmzoo.make(env_id, **_kwargs(env_id, continuous))
-            except ValueError as error:
-                if "is not available" not in str(error):
-                    raise
-                continue
-            cases.append(pytest.param(env_id, continuous, id=f"{env_id}-{kind}"))
-    return cases
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one torch thread is faster than two fighting over a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _models(env) -> dict:
@@ -175,9 +135,9 @@ def _assert_trained(agent, before) -> None:
         assert all(torch.isfinite(v).all() for v in after.values()), (uid, role)
 
 
-@pytest.mark.parametrize(("env_id", "continuous"), _cases())
+@pytest.mark.parametrize(("env_id", "continuous"), env_cases())
 def test_mappo_trains_on_every_env(env_id: str, continuous: bool, tmp_path) -> None:
-    env, agent, before = _train(env_id, _kwargs(env_id, continuous), tmp_path)
+    env, agent, before = _train(env_id, small_kwargs(env_id, continuous), tmp_path)
     _assert_trained(agent, before)
     for uid in env.possible_agents:  # the last rollout's memory holds the robot's own data
         memory = agent.memories[uid]
@@ -189,7 +149,7 @@ def test_mappo_trains_on_every_env(env_id: str, continuous: bool, tmp_path) -> N
 
 
 def test_mappo_trains_robots_and_byzantine_attackers(tmp_path) -> None:
-    kwargs = _kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
+    kwargs = small_kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
     env, agent, before = _train("byzantine-tracking-v0", kwargs, tmp_path)
     assert "byzantine_0" in env.possible_agents and len(env.possible_agents) == 6
     _assert_trained(agent, before)
@@ -200,6 +160,8 @@ def test_mappo_default_config_is_refused_by_skrl(tmp_path) -> None:
     ``_per_agent_kwargs`` then."""
     from skrl.envs.wrappers.torch import wrap_env
 
-    env = wrap_env(swarmzoo.make("navigation-v0", **_kwargs("navigation-v0", False)), wrapper="pettingzoo")
+    env = wrap_env(
+        swarmzoo.make("navigation-v0", **small_kwargs("navigation-v0", False)), wrapper="pettingzoo"
+    )
     with pytest.raises(ValueError, match=r"Specified keys \(set\(\)\) do not match possible agents"):
         _mappo(env, tmp_path, {})

@@ -8,56 +8,16 @@ are tested in tests/test_sb3.py; here the seeding workaround the guide gives is 
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 
 import swarmzoo
+from tests.integrations.clients import env_cases, one_torch_thread, small_kwargs  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread")]
 
 COPIES = 2
-
-
-def _fields(env_id: str) -> set[str]:
-    return {f.name for f in dataclasses.fields(swarmzoo.make(env_id).unwrapped.task.config)}
-
-
-def _kwargs(env_id: str, continuous: bool, **extra) -> dict:
-    """A small swarm with 16-step episodes: 3 robots, or 6 robots (one Byzantine, scripted) in the
-    Byzantine envs, which count every robot in ``n_robots``."""
-    kwargs = {"max_cycles": 16, "continuous_actions": continuous}
-    kwargs |= {"n_robots": 6} if "n_robots" in _fields(env_id) else {"n_agents": 3}
-    if env_id == "coverage-v0":
-        kwargs["w2_every"] = None  # no exact-OT W2 at episode ends: seconds each, not needed here
-    return kwargs | extra
-
-
-def _cases() -> list:
-    """Every registered env in each action kind it has (an env with one kind refuses the other
-    by name, which is how the kinds are found)."""
-    cases = []
-    for env_id in swarmzoo.list_envs():
-        for kind, continuous in (("discrete", False), ("continuous", True)):
-            try:
-                swarmzoo.make(env_id, **_kwargs(env_id, continuous))
-            except ValueError as error:
-                if "is not available" not in str(error):
-                    raise
-                continue
-            cases.append(pytest.param(env_id, continuous, id=f"{env_id}-{kind}"))
-    return cases
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one torch thread is faster than two fighting over a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _learn(env_id: str, kwargs: dict):
@@ -93,15 +53,15 @@ def _assert_learned(model, before, n: int) -> None:
     assert any(not torch.equal(before[k], after[k]) for k in after), "PPO updated nothing"
 
 
-@pytest.mark.parametrize(("env_id", "continuous"), _cases())
+@pytest.mark.parametrize(("env_id", "continuous"), env_cases())
 def test_supersuit_ppo_on_every_env(env_id: str, continuous: bool) -> None:
-    _assert_learned(*_learn(env_id, _kwargs(env_id, continuous)))
+    _assert_learned(*_learn(env_id, small_kwargs(env_id, continuous)))
 
 
 def test_supersuit_ppo_with_byzantine_attackers_as_agents() -> None:
     # Robots and Byzantine attackers share observation and action spaces, so SuperSuit stacks
     # them into one policy's slots (one shared policy: attackers and defenders alike).
-    kwargs = _kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
+    kwargs = small_kwargs("byzantine-tracking-v0", True, n_byzantine=1, byzantine_agents=True)
     model, before, n = _learn("byzantine-tracking-v0", kwargs)
     assert n == 6
     _assert_learned(model, before, n)

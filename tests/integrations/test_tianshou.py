@@ -12,7 +12,6 @@ collects this file without it installed. Tianshou 2.0.1 is installed without its
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import gymnasium
@@ -21,52 +20,15 @@ import pytest
 import torch
 
 import swarmzoo
+from tests.integrations.clients import env_cases, one_torch_thread, small_kwargs  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
-
-
-def _fields(env_id: str) -> set[str]:
-    return {f.name for f in dataclasses.fields(swarmzoo.make(env_id).unwrapped.task.config)}
-
-
-def _kwargs(env_id: str, continuous: bool) -> dict:
-    """A small swarm with 8-step episodes: 3 robots, or 6 robots (one Byzantine, scripted) in the
-    Byzantine envs, which count every robot in ``n_robots``."""
-    kwargs = {"max_cycles": 8, "continuous_actions": continuous}
-    kwargs |= {"n_robots": 6} if "n_robots" in _fields(env_id) else {"n_agents": 3}
-    if env_id == "coverage-v0":
-        kwargs["w2_every"] = None  # no exact-OT W2 at episode ends: seconds each, not needed here
-    return kwargs
-
-
-def _cases(continuous: bool) -> list:
-    """Every registered env that has this action kind (an env with one kind refuses the other by
-    name, which is how the kinds are found)."""
-    cases = []
-    for env_id in swarmzoo.list_envs():
-        try:
-            swarmzoo.make(env_id, **_kwargs(env_id, continuous))
-        except ValueError as error:
-            if "is not available" not in str(error):
-                raise
-            continue
-        cases.append(pytest.param(env_id, id=f"{env_id}-{'continuous' if continuous else 'discrete'}"))
-    return cases
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one torch thread is faster than two fighting over a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def _make(env_id: str, continuous: bool):
     from tianshou.env import PettingZooEnv
 
-    return PettingZooEnv(swarmzoo.make_aec(env_id, **_kwargs(env_id, continuous)))
+    return PettingZooEnv(swarmzoo.make_aec(env_id, **small_kwargs(env_id, continuous, max_cycles=8)))
 
 
 def _learner(env):
@@ -98,7 +60,7 @@ def _learner(env):
     )
 
 
-@pytest.mark.parametrize("env_id", _cases(continuous=False))
+@pytest.mark.parametrize("env_id", env_cases(kinds=(False,), with_kind=False))
 def test_random_robots_collect_episodes(env_id: str) -> None:
     from tianshou.algorithm import MARLRandomDiscreteMaskedOffPolicyAlgorithm, MultiAgentOffPolicyAlgorithm
     from tianshou.data import Collector, CollectStats
@@ -123,7 +85,7 @@ def test_random_robots_collect_episodes(env_id: str) -> None:
     assert (stats.lens == 8 * n).all()
 
 
-@pytest.mark.parametrize("env_id", _cases(continuous=False))
+@pytest.mark.parametrize("env_id", env_cases(kinds=(False,), with_kind=False))
 def test_dqn_robots_train(env_id: str) -> None:
     from tianshou.algorithm import MultiAgentOffPolicyAlgorithm
     from tianshou.data import Collector, CollectStats, VectorReplayBuffer
@@ -196,7 +158,7 @@ def _assert_fails_inside_tianshou(make) -> None:
     )
 
 
-@pytest.mark.parametrize("env_id", _cases(continuous=True))
+@pytest.mark.parametrize("env_id", env_cases(kinds=(True,), with_kind=False))
 def test_box_actions_fail_inside_tianshou(env_id: str) -> None:
     _assert_fails_inside_tianshou(functools.partial(_make, env_id, True))
 

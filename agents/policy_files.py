@@ -1,5 +1,6 @@
 """Policy files of every trainer: :func:`save_policy` writes the CTDE actor's; :func:`load_policy`
-reads any of them (CTDE, mean-field, Bayesian-network), through :func:`~swarmzoo.agents.files.safe_load`."""
+reads any of them (CTDE, mean-field, Bayesian-network, HAMMER), through
+:func:`~swarmzoo.agents.files.safe_load`."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def load_policy(
     """A policy file (or a CTDE training checkpoint) as ``(policy, metadata)``: an
     :class:`ActorPolicy` (CTDE), a :class:`~swarmzoo.agents.mean_field.MeanFieldPolicy`
     (``algo == "mean_field"``) or a :class:`~swarmzoo.agents.bayes_net.BayesNetPolicy`
-    (``algo == "bayes_net"``). ``deterministic`` takes the most likely action instead of
-    sampling; ``seed`` seeds the sampling."""
+    (``algo == "bayes_net"``) or a :class:`~swarmzoo.agents.hammer.HammerPolicy`
+    (``algo == "hammer"``; its training checkpoints load too). ``deterministic`` takes the most
+    likely action instead of sampling; ``seed`` seeds the sampling."""
     data = safe_load(path)
     if data.get("algo") == "mean_field":
         from swarmzoo.agents.mean_field import load_mean_field_policy
@@ -53,6 +55,11 @@ def load_policy(
 
         meta = {k: v for k, v in data.items() if k != "actor"}
         return load_bayes_net_policy(data, deterministic=deterministic, seed=seed), meta
+    if data.get("algo") == "hammer":
+        from swarmzoo.agents.hammer import load_hammer_policy
+
+        meta = {k: v for k, v in data.items() if k not in ("actor", "central", "model", "optimizer")}
+        return load_hammer_policy(data, deterministic=deterministic, seed=seed), meta
     if data.get("algo") == "mo_mix":
         raise ValueError(
             f"{path} is an MO-MIX policy, one network for every preference: evaluate it at "

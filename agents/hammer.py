@@ -128,9 +128,7 @@ class StateLayout:
                 + (" with the mpe_spread layouts" if mpe else "")
             )
         N = cfg.n_agents
-        terminal = cfg.accel * cfg.dt / (cfg.mass * cfg.damping) if cfg.damping > 0 else np.inf
-        caps = np.broadcast_to(np.asarray(np.inf if cfg.max_speed is None else cfg.max_speed, float), (N,))
-        top = np.minimum(terminal, caps)
+        top = cfg.top_speeds
         top = np.where(np.isfinite(top), top, 0.0)
         arena = task.arena
         period = (float(arena.size[0]), float(arena.size[1])) if arena.periodic else None

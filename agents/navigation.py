@@ -58,9 +58,7 @@ class NavigationHeuristic:
             self.assign(task, np.flatnonzero(new_episode))
         error = min_image(self._targets - task.pos, task.arena)
         v_des = error / self.time_constant
-        top_speed = cfg.accel * cfg.dt / cfg.damping  # terminal speed under a full push
-        if cfg.max_speed is not None:  # one cap, or one per robot (heterogeneous robots)
-            top_speed = np.minimum(top_speed, np.asarray(cfg.max_speed, dtype=np.float64))[..., None]
+        top_speed = cfg.top_speeds[:, None]  # per robot: terminal speed of a full push, capped
         speed = np.linalg.norm(v_des, axis=-1, keepdims=True)
         v_des = np.where(speed > top_speed, v_des * top_speed / np.maximum(speed, 1e-12), v_des)
         if cfg.n_obstacles:

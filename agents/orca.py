@@ -245,18 +245,15 @@ class ORCA:
             )
         if self.max_speed is not None:
             speed = np.full(N, float(self.max_speed))
-        elif cfg.damping > 0:
-            speed = np.full(N, cfg.accel * cfg.dt / (cfg.mass * cfg.damping))
-        elif cfg.max_speed is None:
-            raise ValueError(
-                "with damping=0 and no max_speed the robots have no top speed: pass "
-                "ORCA(max_speed=...) or set the env's max_speed"
-            )
         else:
-            speed = np.full(N, np.inf)
+            speed = cfg.top_speeds
+            if not np.isfinite(speed).all():
+                raise ValueError(
+                    "with damping=0 and no max_speed the robots have no top speed: pass "
+                    "ORCA(max_speed=...) or set the env's max_speed"
+                )
         if cfg.max_speed is not None:
-            caps = np.broadcast_to(np.asarray(cfg.max_speed, dtype=np.float64), (N,))
-            speed = np.minimum(speed, caps)
+            speed = np.minimum(speed, cfg.top_speeds)
         neighbor_dist = self.neighbor_dist
         if neighbor_dist is None:
             neighbor_dist = 2.0 * float(speed.max()) * self.time_horizon + 2.0 * radius

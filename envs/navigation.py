@@ -277,6 +277,14 @@ class Config:
         return isinstance(self.max_speed, tuple)
 
     @property
+    def top_speeds(self) -> np.ndarray:
+        """Each robot's top speed ``(N,)``: the terminal speed of a full push,
+        ``accel dt / (mass damping)`` (``inf`` without damping), capped by its ``max_speed``."""
+        terminal = self.accel * self.dt / (self.mass * self.damping) if self.damping > 0 else np.inf
+        caps = np.inf if self.max_speed is None else np.asarray(self.max_speed, dtype=np.float64)
+        return np.broadcast_to(np.minimum(terminal, caps), (self.n_agents,)).astype(np.float64)
+
+    @property
     def goals(self) -> int:
         return self.n_agents if self.n_goals is None else self.n_goals
 

@@ -279,3 +279,15 @@ def test_evaluate_runs_on_every_env(env_id):
     *_, infos = venv.step(make_policy("random", env_id, seed=0).act(venv.task.observe(), venv.task))
     bodies = "collisions" in infos and np.ndim(infos["collisions"]) == 2 and hasattr(venv.task, "pos")
     assert ("collisions_per_robot_hour" in result or "collisions_per_robot_step" in result) == bodies
+
+
+def test_top_speeds_are_the_terminal_speed_capped_per_robot():
+    cfg = swarmzoo.make_vec("navigation-v0", 1, n_agents=3, mass=2.0, max_speed=(0.5, 5.0, 1.0)).task.config
+    terminal = cfg.accel * cfg.dt / (cfg.mass * cfg.damping)  # 1.0 with these numbers
+    np.testing.assert_allclose(cfg.top_speeds, [0.5, terminal, min(1.0, terminal)])
+    kwargs = dict(n_agents=1, mass=2.0, continuous_actions=True, boundary="none", max_cycles=200)
+    venv = swarmzoo.make_vec("navigation-v0", 1, **kwargs)
+    venv.reset(seed=0)
+    for _ in range(80):  # a full push converges to the terminal speed, which must include the mass
+        venv.step(np.full((1, 1, 2), 1 / np.sqrt(2), np.float32))
+    np.testing.assert_allclose(np.linalg.norm(venv.task.vel, axis=-1), terminal, rtol=1e-3)

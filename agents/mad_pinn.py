@@ -350,9 +350,9 @@ class MADPINNController:
         seed: unused (the controller is deterministic); accepted for ``make_policy``.
 
     Raises:
-        ValueError (from :meth:`act`): an env whose dynamics differ from the value's (naming the
-        fields), the ``mpe_spread`` preset, a discrete env with a box-trained value, or a safety
-        radius other than the value's.
+        ValueError: raised by :meth:`act` for an env whose dynamics differ from the value's
+            (naming the fields), the ``mpe_spread`` preset, a discrete env with a box-trained
+            value, or a safety radius other than the value's.
     """
 
     def __init__(

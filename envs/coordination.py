@@ -12,8 +12,8 @@ tabular form of the same game is :class:`swarmzoo.algorithms.coordination_game.M
 |---------------------|-----------------------------------------------------------------|
 | Agents              | ``robot_0 ... robot_{N-1}``                                     |
 | Actions             | ``Discrete(2)``: the bit the robot chooses                      |
-| Observation         | ``Box(0, 1, (2 N,), float32)``                                  |
-| State               | ``Box(0, 1, (N,), float32)``: the bits                          |
+| Observation         | ``Box(0, 1, (2 N,), float32)`` (other sizes: see below)         |
+| State               | ``Box(0, 1, (N,), float32)``: the bits (``N + 1`` with a cue)   |
 
 ## Dynamics
 
@@ -22,10 +22,16 @@ action, flipped with probability ``noise`` (independently per robot).
 
 ## Observation (index slices)
 
-| Slice           | Content                                                                |
-|-----------------|------------------------------------------------------------------------|
-| ``[0:N]``       | the bits, starting with the robot's own: ``s_i, s_{i+1}, .., s_{i-1}`` |
-| ``[N:2N]``      | one-hot robot index (parameter-shared policies can tell robots apart)  |
+With ``B = N`` bits observed (``observe="all"``, the default) or ``B = 1`` (``observe="own"``):
+
+| Slice             | Content                                                                |
+|-------------------|------------------------------------------------------------------------|
+| ``[0:B]``         | the bits, starting with the robot's own: ``s_i, s_{i+1}, .., s_{i-1}`` |
+| ``[B:B+N]``       | one-hot robot index (parameter-shared policies can tell robots apart)  |
+| ``[B+N:B+N+2]``   | only with ``cue_steps > 0``: the cue (see below), zeros once hidden    |
+
+The cue is one-hot over the paying bit, shown during the first ``cue_steps`` observations of an
+episode (the one ``reset`` returns counts as the first) and zeros afterwards.
 
 ## Reward
 
@@ -35,8 +41,21 @@ Shared by all robots, from the new state: with ``z`` zeros and ``o`` ones, 3 if
 ignores the state), worth :func:`optimal_step_reward` per step in expectation; all ones earn
 about 2.
 
+## The memory variant (``cue_steps > 0``, ``observe="own"``)
+
+Our addition, not in the paper: every episode draws which bit pays 3 (the *convention*, uniform
+over 0 and 1; the other bit's majority pays 2 and the rule inside the margin is mirrored), and
+the robots are told only during the first ``cue_steps`` observations. A robot that sees only its
+own bit (``observe="own"``) must remember the cue: its own bit is a fading memory (it flips with
+probability ``noise`` each step, so repeating it keeps the convention with probability
+``(1 + (1 - 2 noise)^t) / 2`` after ``t`` steps), and the best memoryless rule is one fixed
+convention, right in half the episodes. The recurrent actors (``--recurrent H`` of MAPPO and of
+the Bayesian-network actor-critic) are measured on it in ``benchmarks/bayes_net_memory.py``. The
+state (the centralised critic's input) then ends with the convention.
+
 The scripted baseline (``--policy heuristic``) is
-:class:`swarmzoo.agents.coordination.AllZeros`.
+:class:`swarmzoo.agents.coordination.AllZeros` (with a cue: every robot chooses the bit the cue
+announced, remembered per copy).
 
 ## Termination and truncation
 
@@ -44,8 +63,10 @@ Never terminates; truncation after ``max_cycles`` steps.
 
 ## Infos (per step)
 
-``ones`` (fraction of ones in the new state), ``zeros_majority`` (reward 3 this step),
-``ones_majority`` (reward 2).
+``ones`` (fraction of ones in the new state), ``zeros_majority`` (a clear majority of zeros:
+reward 3 this step unless a cue made ones pay), ``ones_majority`` (a clear majority of ones).
+With ``cue_steps > 0`` also ``convention`` (the bit that pays 3 this episode) and
+``convention_majority`` (reward 3 this step).
 
 ## Version history
 
@@ -81,12 +102,18 @@ class Config:
         margin: majority margin; None for the paper's ``round(N / 3)`` (at least 1), which gives
             1, 1, 2, 3 for N = 2, 3, 5, 10.
         max_cycles: steps per episode.
+        cue_steps: 0 for the paper's game (zeros always pay 3); ``k >= 1``: each episode draws
+            the paying bit, shown to every robot during its first ``k`` observations only (the
+            memory variant).
+        observe: ``"all"`` (every robot sees every bit) or ``"own"`` (only its own bit).
     """
 
     n_agents: int = 3
     noise: float = 0.1
     margin: int | None = None
     max_cycles: int = 50
+    cue_steps: int = 0
+    observe: str = "all"
 
     def __post_init__(self) -> None:
         check_positive_int("n_agents", self.n_agents, minimum=2)
@@ -99,6 +126,14 @@ class Config:
                     f"got {self.margin}"
                 )
         check_positive_int("max_cycles", self.max_cycles)
+        check_positive_int("cue_steps", self.cue_steps, minimum=0)
+        if self.observe not in ("all", "own"):
+            raise ValueError(f"observe must be 'all' or 'own', got {self.observe!r}")
+
+    @property
+    def observed_bits(self) -> int:
+        """How many bits each robot observes (``N``, or 1 with ``observe="own"``)."""
+        return self.n_agents if self.observe == "all" else 1
 
     @cached_property
     def majority_margin(self) -> int:
@@ -133,7 +168,7 @@ class Coordination(SwarmTask):
 
     @classmethod
     def observation_size(cls, config: Config) -> int:
-        return 2 * config.n_agents
+        return config.observed_bits + config.n_agents + (2 if config.cue_steps else 0)
 
     def __init__(self, config: Config, n_envs: int = 1) -> None:
         super().__init__(config, n_envs)
@@ -144,45 +179,71 @@ class Coordination(SwarmTask):
         self.pos = np.broadcast_to(ring, (E, N, 2))
         self.radius = min(0.2, 0.7 * np.sin(np.pi / N) * 0.8)
         self.bits = np.zeros((E, N), dtype=np.int8)
+        self.convention = np.zeros(E, dtype=np.int8)  # the bit that pays 3 (always 0 without a cue)
         self.last_reward = np.zeros(E)
         # own bit first: row i of `order` is i, i+1, .., i-1
         self.order = (np.arange(N)[:, None] + np.arange(N)[None, :]) % N
         self.identity = np.eye(N, dtype=np.float32)
-        self.observation_space = spaces.Box(0.0, 1.0, (2 * N,), np.float32)
-        self.state_space = spaces.Box(0.0, 1.0, (N,), np.float32)
+        self.observation_space = spaces.Box(0.0, 1.0, (self.observation_size(config),), np.float32)
+        self.state_space = spaces.Box(0.0, 1.0, (N + (1 if config.cue_steps else 0),), np.float32)
         self.action_space = spaces.Discrete(2)
 
     def _reset(self, env_ids: np.ndarray) -> None:
         self.bits[env_ids] = self.rng.uniform(env_ids, (self.n_agents,)) < 0.5
+        if self.config.cue_steps:
+            self.convention[env_ids] = self.rng.uniform(env_ids, (1,))[:, 0] < 0.5
         self.last_reward[env_ids] = 0.0
 
     def _step(self, actions: np.ndarray):
         cfg = self.config
         flip = self.rng.uniform(np.arange(self.n_envs), (self.n_agents,)) < cfg.noise
         self.bits = (actions.astype(np.int8) ^ flip).astype(np.int8)
+        N = self.n_agents
         ones = self.bits.sum(axis=1, dtype=np.int64)
-        reward = coordination_reward(ones, self.n_agents, cfg.majority_margin)
+        # the reward counts the bits that go against the convention (ones in the paper's game)
+        against = np.where(self.convention == 1, N - ones, ones)
+        reward = coordination_reward(against, N, cfg.majority_margin)
         self.last_reward = reward
-        rewards = np.repeat(reward[:, None], self.n_agents, axis=1)
-        terminated = np.zeros((self.n_envs, self.n_agents), dtype=bool)
+        rewards = np.repeat(reward[:, None], N, axis=1)
+        terminated = np.zeros((self.n_envs, N), dtype=bool)
+        lead = (N - ones) - ones
         infos = {
-            "ones": ones / self.n_agents,
-            "zeros_majority": reward == 3.0,
-            "ones_majority": reward == 2.0,
+            "ones": ones / N,
+            "zeros_majority": lead > cfg.majority_margin,
+            "ones_majority": -lead > cfg.majority_margin,
         }
+        if cfg.cue_steps:
+            infos["convention"] = self.convention.astype(np.int64)
+            infos["convention_majority"] = reward == 3.0
         return rewards, terminated, infos
 
     def observe(self) -> np.ndarray:
-        bits = self.bits.astype(np.float32)[:, self.order]  # (E, N, N), own bit first
-        identity = np.broadcast_to(self.identity, bits.shape)
-        return np.concatenate([bits, identity], axis=-1)
+        cfg, E, N = self.config, self.n_envs, self.n_agents
+        bits = self.bits.astype(np.float32)
+        if cfg.observe == "all":
+            bits = bits[:, self.order]  # (E, N, N), own bit first
+        else:
+            bits = bits[:, :, None]  # (E, N, 1)
+        parts = [bits, np.broadcast_to(self.identity, (E, N, N))]
+        if cfg.cue_steps:
+            shown = (self.steps < cfg.cue_steps).astype(np.float32)  # (E,)
+            cue = np.zeros((E, 2), dtype=np.float32)
+            cue[np.arange(E), self.convention] = shown
+            parts.append(np.broadcast_to(cue[:, None, :], (E, N, 2)))
+        return np.concatenate(parts, axis=-1)
 
     def state(self) -> np.ndarray:
-        return self.bits.astype(np.float32)
+        bits = self.bits.astype(np.float32)
+        if self.config.cue_steps:
+            return np.concatenate([bits, self.convention[:, None].astype(np.float32)], axis=1)
+        return bits
 
     def hud(self, env_index: int, history: RenderHistory) -> list[str]:
         ones = int(self.bits[env_index].sum())
-        return [f"zeros {self.n_agents - ones}  ones {ones}  reward {self.last_reward[env_index]:g}"]
+        line = f"zeros {self.n_agents - ones}  ones {ones}  reward {self.last_reward[env_index]:g}"
+        if self.config.cue_steps:
+            line += f"  convention {int(self.convention[env_index])}"
+        return [line]
 
     def draw(self, renderer, env_index: int, history: RenderHistory) -> None:
         bits = self.bits[env_index]

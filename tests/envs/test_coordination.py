@@ -11,6 +11,7 @@ from swarmzoo.agents import make_policy
 from swarmzoo.agents.coordination import AllZeros
 from swarmzoo.algorithms.coordination_game import MarkovCoordinationGame
 from swarmzoo.envs.coordination import Config, coordination_reward, optimal_step_reward
+from swarmzoo.evaluation import evaluate
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 10])
@@ -99,6 +100,8 @@ def test_api_and_episode_length() -> None:
         ({"margin": 3}, "margin must be below n_agents=3"),
         ({"margin": -1}, "margin"),
         ({"margin": 1.5}, "margin"),
+        ({"cue_steps": -1}, "cue_steps"),
+        ({"observe": "others"}, "observe must be 'all' or 'own'"),
     ],
 )
 def test_bad_configs_are_refused_by_name(kwargs: dict, match: str) -> None:
@@ -111,3 +114,81 @@ def test_bad_actions_are_refused() -> None:
     venv.reset(seed=0)
     with pytest.raises(ValueError, match="out of range"):
         venv.step(np.full((2, 3), 2))
+
+
+# -- the memory variant: a per-episode convention, shown only at the start --------------------
+
+
+def test_cue_is_shown_only_during_the_first_cue_steps_and_the_state_holds_the_convention() -> None:
+    venv = swarmzoo.make_vec("coordination-v0", 64, n_agents=3, cue_steps=2, observe="own", noise=0.0)
+    obs, _ = venv.reset(seed=0)
+    assert obs.shape == (64, 3, 1 + 3 + 2) and venv.observation_space.shape[-1] == 6
+    conv = venv.task.convention.copy()
+    assert 0 < conv.mean() < 1  # both conventions are drawn
+    for t in range(4):
+        cue = obs[:, :, -2:]
+        if t < 2:  # one-hot over the paying bit, the same for every robot of a copy
+            np.testing.assert_array_equal(cue.argmax(-1), np.repeat(conv[:, None], 3, 1))
+            np.testing.assert_array_equal(cue.sum(-1), 1)
+        else:
+            np.testing.assert_array_equal(cue, 0)
+        np.testing.assert_array_equal(venv.task.state()[:, -1], conv)
+        actions = np.zeros((64, 3), dtype=np.int64)
+        actions[:, 1] = 1
+        obs, *_ = venv.step(actions)
+        np.testing.assert_array_equal(obs[:, :, 0], actions)  # own bit only (no noise)
+        np.testing.assert_array_equal(obs[:, :, 1:4], np.broadcast_to(np.eye(3), (64, 3, 3)))
+
+
+def test_the_cued_convention_pays_3_and_the_other_2() -> None:
+    venv = swarmzoo.make_vec("coordination-v0", 200, n_agents=5, cue_steps=1, noise=0.0)
+    venv.reset(seed=1)
+    conv = venv.task.convention.copy()
+    for bit in (0, 1):
+        _, rewards, _, _, infos = venv.step(np.full((200, 5), bit))
+        np.testing.assert_array_equal(rewards[:, 0], np.where(conv == bit, 3.0, 2.0))
+        np.testing.assert_array_equal(infos["convention_majority"], conv == bit)
+        np.testing.assert_array_equal(infos["zeros_majority"], np.full(200, bit == 0))
+        np.testing.assert_array_equal(infos["convention"], conv)
+    # inside the margin (3-2): 1 if the bits against the convention lead, else 0
+    _, rewards, *_ = venv.step(np.tile([0, 0, 0, 1, 1], (200, 1)))
+    np.testing.assert_array_equal(rewards[:, 0], np.where(conv == 0, 0.0, 1.0))
+
+
+def test_without_a_cue_zeros_pay_and_the_spaces_are_the_papers_game() -> None:
+    plain = swarmzoo.make_vec("coordination-v0", 8, n_agents=4)
+    cued = swarmzoo.make_vec("coordination-v0", 8, n_agents=4, cue_steps=1)
+    a, _ = plain.reset(seed=3)
+    b, _ = cued.reset(seed=3)
+    assert a.shape == (8, 4, 8) and b.shape == (8, 4, 10)
+    assert plain.state_space.shape == (4,) and cued.state_space.shape == (5,)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        _, rewards, _, _, infos = plain.step(rng.integers(0, 2, (8, 4)))
+        assert not plain.task.convention.any() and "convention" not in infos
+        np.testing.assert_array_equal(rewards[:, 0], coordination_reward(plain.task.bits.sum(1), 4, 1))
+
+
+def test_the_heuristic_follows_the_cue_and_a_fixed_convention_loses_half_the_episodes() -> None:
+    kwargs = dict(n_agents=5, cue_steps=1, observe="own")
+    optimum = 50 * optimal_step_reward(Config(**kwargs))
+    heuristic = evaluate(
+        "coordination-v0", make_policy("heuristic", "coordination-v0"), episodes=32, seed=0, **kwargs
+    )
+    zeros = evaluate("coordination-v0", _FixedZeros(), episodes=32, seed=0, **kwargs)
+    assert heuristic["mean_return"] == pytest.approx(optimum, rel=0.03)
+    # zeros pay 3 in about half the episodes and 2 in the rest
+    assert zeros["mean_return"] == pytest.approx(0.5 * optimum + 0.5 * 50 * 2 * 0.99, rel=0.05)
+
+
+def test_the_heuristic_refuses_to_start_without_a_cue() -> None:
+    venv = swarmzoo.make_vec("coordination-v0", 2, n_agents=3, cue_steps=1)
+    obs, _ = venv.reset(seed=0)
+    obs, *_ = venv.step(np.zeros((2, 3), dtype=np.int64))
+    with pytest.raises(ValueError, match="first observation"):
+        AllZeros().act(obs, venv.task)
+
+
+class _FixedZeros:
+    def act(self, obs: np.ndarray, task) -> np.ndarray:
+        return np.zeros(obs.shape[:2], dtype=np.int64)

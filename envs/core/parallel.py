@@ -10,6 +10,9 @@ is its ``Box``.
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import repeat
+from operator import setitem
 from typing import Any
 
 import numpy as np
@@ -249,18 +252,25 @@ class SwarmParallelEnv(ParallelEnv):
         ``(E,)`` (shared by all robots) or ``(E, N)`` arrays, as Python scalars."""
         if not info:
             return {a: {} for a in names}
+        # One template dict in the info's key order (shared values filled in), copied per agent,
+        # then each per-robot column written in with one C-level map: ~3x faster than building
+        # every agent's dict from a zip at N = 1,000 (the PettingZoo face's largest cost there).
+        template: dict[str, Any] = {}
         columns = []
-        for arr in info.values():
+        for key, arr in info.items():
             arr = np.asarray(arr)[0]
             if arr.ndim == 0:
-                columns.append([arr.item()] * len(names))
+                template[key] = arr.item()
             else:
-                columns.append((arr if idx is None else arr[idx]).tolist())
-        keys = list(info)
-        return {
-            a: dict(zip(keys, vals, strict=True))
-            for a, vals in zip(names, zip(*columns, strict=True), strict=True)
-        }
+                column = (arr if idx is None else arr[idx]).tolist()
+                if len(column) != len(names):
+                    raise ValueError(f"info {key!r} has {len(column)} values for {len(names)} agents")
+                template[key] = None
+                columns.append((key, column))
+        out = [template.copy() for _ in names]
+        for key, column in columns:
+            deque(map(setitem, out, repeat(key), column), maxlen=0)
+        return dict(zip(names, out))
 
     def state(self) -> np.ndarray:
         return self.task.state()[0]

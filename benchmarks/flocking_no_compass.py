@@ -13,6 +13,8 @@ over 100 steps, so 100 is perfect order from the first step); mean ± 95% interv
 section of ``benchmarks/RESULTS.md`` and ``benchmarks/flocking_no_compass.png``.
 
     python benchmarks/flocking_no_compass.py            # ~25 min on 2 cores
+    python benchmarks/flocking_no_compass.py --train-agents 200 --total-steps 12000 \
+        --num-envs-divisor 4 --sizes 200 2000 --section flocking_no_compass_n200  # trained at 200
     python benchmarks/flocking_no_compass.py --seeds 2 --total-steps 3200 --sizes 20 \
         --train-agents 20 --no-write   # smoke
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +51,32 @@ class Args:
     episodes: int = 4
     compass: bool = False
     """flocking-v0's compass argument (False: rotation-invariant observations)."""
+    num_envs_divisor: int = 1
+    """Divide each trainer's default number of env copies by this (MAPPO/IPPO 32, mean-field 16):
+    at 4x the robots, ``--num-envs-divisor 4 --total-steps`` / 4 keeps the robot-steps per update
+    and the number of updates of the default table."""
     jobs: int = 2
-    runs: Path = Path("runs/flocking_no_compass")
+    section: str = "flocking_no_compass"
+    """The RESULTS.md section (and, unless --plot is given, the figure's and runs' name)."""
+    runs: Path | None = None
+    """Run folders; default ``runs/<section>``."""
     write: bool = True
-    plot: Path = field(default_factory=lambda: ROOT / "benchmarks" / "flocking_no_compass.png")
+    plot: Path | None = None
+    """The figure; default ``benchmarks/<section>.png``."""
+
+    def __post_init__(self) -> None:
+        from swarmzoo.algorithms import ctde, mean_field
+
+        for name, default in (("mappo", ctde.Args.num_envs), ("mean-field", mean_field.Args.num_envs)):
+            if self.num_envs_divisor < 1 or default % self.num_envs_divisor:
+                raise ValueError(
+                    f"num_envs_divisor={self.num_envs_divisor} must divide {name}'s default "
+                    f"num_envs={default}"
+                )
+        if self.runs is None:
+            self.runs = Path("runs") / self.section
+        if self.plot is None:
+            self.plot = ROOT / "benchmarks" / f"{self.section}.png"
 
 
 def env_kwargs(args: Args, n: int) -> dict:
@@ -73,9 +97,12 @@ def train_job(job: tuple[str, int, Args]) -> dict:
         tensorboard=False,
     )
     if method == "mean-field":
-        result = mean_field.train(mean_field.Args(**common))
+        num_envs = mean_field.Args.num_envs // args.num_envs_divisor
+        result = mean_field.train(mean_field.Args(**common, num_envs=num_envs))
     else:
-        result = ctde.train(ctde.Args(**common, critic="central" if method == "mappo" else "local"))
+        num_envs = ctde.Args.num_envs // args.num_envs_divisor
+        critic = "central" if method == "mappo" else "local"
+        result = ctde.train(ctde.Args(**common, critic=critic, num_envs=num_envs))
     return {
         "method": method,
         "seed": seed,
@@ -133,27 +160,55 @@ def main(args: Args) -> None:
     header = "| policy | train time per run | " + " | ".join(f"N = {n:,}" for n in args.sizes) + " |"
     body = "\n".join(
         [
-            "## flocking_no_compass",
+            f"## {args.section}",
             "",
-            f"`python benchmarks/flocking_no_compass.py` ({cpu_model()}, {args.jobs} runs side by side, "
+            f"`{command(args)}` ({cpu_model()}, {args.jobs} runs side by side, "
             f"{(time.perf_counter() - started) / 60:.0f} min)",
             "",
             f"`flocking-v0` with `compass={args.compass}` (rotation-invariant observations), default "
             f"arguments otherwise (torus, density 2, heading noise 0.2, 100 steps). Learners trained at "
-            f"N = {args.train_agents} with {args.total_steps:,} env steps each, {args.seeds} seeds; "
+            f"N = {args.train_agents} with {args.total_steps:,} env steps each, {args.seeds} seeds "
+            f"({copies(args)}); "
             "mean-field = Dec-POMFC with the default finite-agent gradient, open-loop execution. "
             f"Per-robot episode return (sum of the global polar order over 100 steps), {args.episodes} "
             "episodes per seed and size, mean ± 95% interval over seeds (the rule and random: over the "
-            "same evaluation seeds). Figure: `benchmarks/flocking_no_compass.png`.",
+            f"same evaluation seeds). Figure: `benchmarks/{args.plot.name}`.",
             "",
             header,
             "|" + "---|" * (len(args.sizes) + 2),
             *rows,
         ]
     )
-    write_results_section(ROOT / "benchmarks" / "RESULTS.md", "flocking_no_compass", body)
+    write_results_section(ROOT / "benchmarks" / "RESULTS.md", args.section, body)
     plot(args, trained, evals)
-    print(f"wrote the flocking_no_compass section and {args.plot}")
+    print(f"wrote the {args.section} section and {args.plot}")
+
+
+def copies(args: Args) -> str:
+    from swarmzoo.algorithms import ctde, mean_field
+
+    d = args.num_envs_divisor
+    return (
+        f"env copies: MAPPO/IPPO {ctde.Args.num_envs // d} x {ctde.Args.rollout_steps} steps, "
+        f"mean-field {mean_field.Args.num_envs // d} x {mean_field.Args.rollout_steps} steps per update"
+    )
+
+
+def command(args: Args) -> str:
+    """The command line that reproduces this table (the defaults print as the bare command)."""
+    default = Args()
+    parts = ["python benchmarks/flocking_no_compass.py"]
+    for flag, value, base in (
+        ("--train-agents", args.train_agents, default.train_agents),
+        ("--total-steps", args.total_steps, default.total_steps),
+        ("--num-envs-divisor", args.num_envs_divisor, default.num_envs_divisor),
+        ("--seeds", args.seeds, default.seeds),
+        ("--sizes", " ".join(map(str, args.sizes)), " ".join(map(str, default.sizes))),
+        ("--section", args.section, default.section),
+    ):
+        if value != base:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
 
 
 def plot(args: Args, trained: list[dict], evals: list[dict]) -> None:

@@ -26,6 +26,8 @@ same episodes. Seeds are 1000 apart, since env copy i of seed s is seeded s + i.
 ``mappo_mpe_spread`` section of ``benchmarks/RESULTS.md`` and ``benchmarks/mappo_mpe_spread.png``.
 
     python benchmarks/mappo_mpe_spread.py                     # ~30 min on 2 cores
+    python benchmarks/mappo_mpe_spread.py --methods "paper settings" --steps 5000000 \
+        --eval-every 250000 --section mappo_mpe_spread_long  # one learner further (~25 min)
     python benchmarks/mappo_mpe_spread.py --seeds 2 --steps 20000 --eval-every 10000 --no-write
 """
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +68,42 @@ class Args:
     seeds: int = 5
     episodes: int = 200
     """Evaluation episodes per policy (fixed seeds, the same for every policy)."""
+    methods: tuple[str, ...] = tuple(METHODS)
+    """Learners to train (names as in the table)."""
     jobs: int = 2
-    runs: Path = Path("runs/mappo_mpe_spread")
+    section: str = "mappo_mpe_spread"
+    """The RESULTS.md section written (and the default name of the figure and run folders)."""
+    runs: Path | None = None
+    """Run folders; default ``runs/<section>``."""
     write: bool = True
-    plot: Path = field(default_factory=lambda: ROOT / "benchmarks" / "mappo_mpe_spread.png")
+    plot: Path | None = None
+    """The figure; default ``benchmarks/<section>.png``."""
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; known: {list(METHODS)}")
+        if self.runs is None:
+            self.runs = Path("runs") / self.section
+        if self.plot is None:
+            self.plot = ROOT / "benchmarks" / f"{self.section}.png"
+
+
+def command(args: Args) -> str:
+    """The command line that reproduces a table (the defaults print as the bare command)."""
+    default = Args()
+    parts = ["python benchmarks/mappo_mpe_spread.py"]
+    if args.methods != default.methods:
+        parts.append("--methods " + " ".join(f'"{m}"' for m in args.methods))
+    for flag, value, base in (
+        ("--steps", args.steps, default.steps),
+        ("--eval-every", args.eval_every, default.eval_every),
+        ("--seeds", args.seeds, default.seeds),
+        ("--section", args.section, default.section),
+    ):
+        if value != base:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
 
 
 def score(policy, episodes: int) -> dict[str, float]:
@@ -137,7 +171,7 @@ def fmt(x, scale: float = 1.0, digits: int = 2) -> str:
 
 def main(args: Args) -> None:
     started = time.perf_counter()
-    jobs = [(m, s, args) for m in METHODS for s in range(args.seeds)]
+    jobs = [(m, s, args) for m in args.methods for s in range(args.seeds)]
     with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
         refs = {r["name"]: r for r in pool.map(reference_job, [(n, args) for n in ("heuristic", "random")])}
         results = []
@@ -146,7 +180,7 @@ def main(args: Args) -> None:
             print(f"{r['method']} seed {r['seed']}: {g['robot']:.2f}, success {g['success']:.2f}")
             results.append(r)
     rows = []
-    for m in METHODS:
+    for m in args.methods:
         rs = sorted((r for r in results if r["method"] == m), key=lambda r: r["seed"])
         g, s = [r["greedy"] for r in rs], [r["sampled"] for r in rs]
         rows.append(
@@ -161,7 +195,7 @@ def main(args: Args) -> None:
         )
     points = [args.steps // 10, args.steps // 4, args.steps // 2, args.steps]
     moves = []
-    for m in METHODS:
+    for m in args.methods:
         rs = [r for r in results if r["method"] == m]
         succ = np.array(
             [np.interp(points, [c[0] for c in r["curve"]], [c[2] for c in r["curve"]]) for r in rs]
@@ -174,21 +208,22 @@ def main(args: Args) -> None:
         return
     body = "\n".join(
         [
-            "## mappo_mpe_spread",
+            f"## {args.section}",
             "",
-            f"`python benchmarks/mappo_mpe_spread.py` ({cpu_model()}, {args.jobs} runs side by side, "
+            f"`{command(args)}` ({cpu_model()}, {args.jobs} runs side by side, "
             f"{(time.perf_counter() - started) / 60:.0f} min)",
             "",
             f'MAPPO on `navigation-v0` with `preset="mpe_spread"` (MPE simple_spread: 3 robots, '
             f"25-step episodes), {args.steps:,} env steps per run, {args.seeds} seeds (1000 apart). "
-            "Learners: swarmzoo's default arguments (32 copies x 50 steps, 4 minibatches, gamma 0.95, "
-            "annealed lr), the MAPPO paper's settings (128 copies x 25 steps, 1 minibatch, gamma 0.99, "
-            "constant lr 7e-4), and the same with a GRU of 64 (the paper's rmappo). The paper trains for "
+            f"Learners ({', '.join(args.methods)}): swarmzoo defaults = the default arguments (32 copies x "
+            "50 steps, 4 minibatches, gamma 0.95, annealed lr); paper settings = the MAPPO paper's (128 "
+            "copies x 25 steps, 1 minibatch, gamma 0.99, constant lr 7e-4); + GRU 64 = the same with a "
+            "GRU of 64 (the paper's rmappo). The paper trains for "
             f"20M env steps; this table stops at {args.steps / 1e6:.1f}M (the figure shows the trend). "
             f"Each final policy plays {args.episodes} episodes on fixed seeds, greedy and sampled; team "
             "return = the sum over the 3 robots; success = every landmark covered at the last step. "
             "Mean ± 95% interval over seeds. Figure: "
-            "`benchmarks/mappo_mpe_spread.png`.",
+            f"`benchmarks/{args.plot.name}`.",
             "",
             "| learner | per-robot return (greedy) | team return (greedy) | success (greedy) | "
             "per-robot return (sampled) | success (sampled) | s per run |",
@@ -203,9 +238,9 @@ def main(args: Args) -> None:
             *moves,
         ]
     )
-    write_results_section(ROOT / "benchmarks" / "RESULTS.md", "mappo_mpe_spread", body)
+    write_results_section(ROOT / "benchmarks" / "RESULTS.md", args.section, body)
     plot(results, refs, args)
-    print(f"wrote the mappo_mpe_spread section and {args.plot}")
+    print(f"wrote the {args.section} section and {args.plot}")
 
 
 def plot(results: list[dict], refs: dict, args: Args) -> None:
@@ -218,7 +253,7 @@ def plot(results: list[dict], refs: dict, args: Args) -> None:
     first = max(r["curve"][0][0] for r in results)  # no extrapolation before the first evaluation
     grid = np.linspace(first, args.steps, 60)
     for k, (ax, label) in enumerate(zip(axes, ("per-robot return (greedy)", "success rate (greedy)"))):
-        for m in METHODS:
+        for m in args.methods:
             rs = [r for r in results if r["method"] == m]
             ys = np.array(
                 [np.interp(grid, [c[0] for c in r["curve"]], [c[1 + k] for c in r["curve"]]) for r in rs]

@@ -20,7 +20,8 @@ import numpy as np
 from gymnasium import spaces
 
 from swarmzoo.envs.core.dense import Pairwise, env_last, pair_table
-from swarmzoo.envs.navigation_task import NavigationTask
+from swarmzoo.envs.core.scratch import Scratch
+from swarmzoo.envs.navigation_task import NavigationTask, env_major
 from swarmzoo.envs.navigation_task import action_forces as default_action_forces
 
 
@@ -50,8 +51,11 @@ def action_forces(actions: np.ndarray, cfg: Any) -> np.ndarray:
     return np.asfortranarray(u.astype(np.float64) * cfg.accel)
 
 
-def observe_mpe(pos, vel, goals, goal_pairs: Pairwise | None = None) -> np.ndarray:
-    """MPE simple_spread's layout, ``(E, N, 4 + 2 G + 4 (N - 1))`` float32."""
+def observe_mpe(
+    pos, vel, goals, goal_pairs: Pairwise | None = None, scratch: Scratch | None = None
+) -> np.ndarray:
+    """MPE simple_spread's layout, ``(E, N, 4 + 2 G + 4 (N - 1))`` float32 (a fresh array; with a
+    ``scratch`` the feature-major work array is reused and the zero comm channel written once)."""
     E, N = pos.shape[:2]
     G = goals.shape[1]
     p = env_last(pos)  # (2, N, E)
@@ -60,14 +64,20 @@ def observe_mpe(pos, vel, goals, goal_pairs: Pairwise | None = None) -> np.ndarr
     else:
         goal_rel = goal_pairs.delta  # (2, G, N, E): goal - robot
     others = p[:, pair_table(N).partner] - p[:, None]  # (2, N - 1, N, E): other - robot
-    # Built feature-major, (D, N, E), then transposed once; the silent comm channel stays zero.
-    obs = np.zeros((4 + 2 * G + 4 * (N - 1), N, E), dtype=np.float32)
+    # Built feature-major, (D, N, E), then made env-major; the silent comm channel stays zero.
+    shape = (4 + 2 * G + 4 * (N - 1), N, E)
+    if scratch is None:
+        obs = np.zeros(shape, dtype=np.float32)
+    else:
+        obs, new = scratch.buffer("obs_mpe", shape, np.float32)
+        if new:
+            obs[...] = 0.0
     obs[0:2] = vel.T
     obs[2:4] = p
     obs[4 : 4 + 2 * G].reshape(G, 2, N, E)[...] = goal_rel.transpose(1, 0, 2, 3)
     start = 4 + 2 * G
     obs[start : start + 2 * (N - 1)].reshape(N - 1, 2, N, E)[...] = others.transpose(1, 0, 2, 3)
-    return obs.T.copy()
+    return env_major(obs, scratch)
 
 
 class MPESpread(NavigationTask):
@@ -104,7 +114,9 @@ class MPESpread(NavigationTask):
 
     def observe(self) -> np.ndarray:
         if self._obs is None:
-            self._obs = observe_mpe(self.pos, self.vel, self.goals, self._goal_pairwise())
+            self._obs = observe_mpe(
+                self.pos, self.vel, self.goals, self._goal_pairwise(), self._scratch["obs"]
+            )
         return self._obs
 
     def state(self) -> np.ndarray:

@@ -218,10 +218,10 @@ def observe_local(
         if width == 4:
             slots[:, 2] = np.where(mask, cfg.obstacle_radius, 0.0)
         slots[:, -1] = mask
-    return _env_major(obs, scratch)
+    return env_major(obs, scratch)
 
 
-def _env_major(obs: np.ndarray, scratch: Scratch | None) -> np.ndarray:
+def env_major(obs: np.ndarray, scratch: Scratch | None) -> np.ndarray:
     """A fresh C-contiguous ``(E, N, D)`` copy of feature-major ``obs (D, N, E)``."""
     if scratch is None:
         return obs.T.copy()

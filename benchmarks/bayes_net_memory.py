@@ -16,13 +16,14 @@ convention (all zeros, the best memoryless rule) and random. Returns are per rob
 optimum; mean and 95% Student-t interval over seeds. Writes the ``bayes_net_memory`` section of
 ``benchmarks/RESULTS.md`` and ``benchmarks/bayes_net_memory.png``.
 
-    python benchmarks/bayes_net_memory.py                  # ~35 min on 2 cores
+    python benchmarks/bayes_net_memory.py                  # ~20-35 min on 2 cores
     python benchmarks/bayes_net_memory.py --seeds 2 --total-steps 6400 --no-write   # smoke
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,7 +38,13 @@ sys.path.insert(0, str(ROOT))
 from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
 
 ENV = "coordination-v0"
-METHODS = ("mappo", "mappo (GRU 64)", "bn-mappo (GRU 64)", "bn-mappo (GRU 64, no annealing)")
+METHODS = (
+    "mappo",
+    "mappo (GRU 64)",
+    "bn-mappo (feed-forward)",
+    "bn-mappo (GRU 64)",
+    "bn-mappo (GRU 64, no annealing)",
+)
 
 
 @dataclass
@@ -191,8 +198,12 @@ def main(args: Args) -> None:
     if not args.write:
         return
     cmd = "python benchmarks/bayes_net_memory.py"
-    changed = [k for k in ("n_agents", "seeds", "total_steps") if getattr(args, k) != getattr(Args(), k)]
+    changed = [
+        k for k in ("n_agents", "seeds", "total_steps", "jobs") if getattr(args, k) != getattr(Args(), k)
+    ]
     cmd += "".join(f" --{k.replace('_', '-')} {getattr(args, k)}" for k in changed)
+    if os.environ.get("OMP_NUM_THREADS"):  # torch's thread count changes the last bits of training
+        cmd = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} {cmd}"
     body = "\n".join(
         [
             "## bayes_net_memory",

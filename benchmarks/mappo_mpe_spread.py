@@ -34,6 +34,7 @@ same episodes. Seeds are 1000 apart, since env copy i of seed s is seeded s + i.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -99,10 +100,13 @@ def command(args: Args) -> str:
         ("--steps", args.steps, default.steps),
         ("--eval-every", args.eval_every, default.eval_every),
         ("--seeds", args.seeds, default.seeds),
+        ("--jobs", args.jobs, default.jobs),
         ("--section", args.section, default.section),
     ):
         if value != base:
             parts.append(f"{flag} {value}")
+    if os.environ.get("OMP_NUM_THREADS"):  # torch's thread count changes the last bits of training
+        parts.insert(0, f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
     return " ".join(parts)
 
 

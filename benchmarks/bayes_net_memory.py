@@ -23,7 +23,6 @@ optimum; mean and 95% Student-t interval over seeds. Writes the ``bayes_net_memo
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import tyro
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, with_thread_env, write_results_section  # noqa: E402
 
 ENV = "coordination-v0"
 METHODS = (
@@ -202,8 +201,7 @@ def main(args: Args) -> None:
         k for k in ("n_agents", "seeds", "total_steps", "jobs") if getattr(args, k) != getattr(Args(), k)
     ]
     cmd += "".join(f" --{k.replace('_', '-')} {getattr(args, k)}" for k in changed)
-    if os.environ.get("OMP_NUM_THREADS"):  # torch's thread count changes the last bits of training
-        cmd = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} {cmd}"
+    cmd = with_thread_env(cmd)
     body = "\n".join(
         [
             "## bayes_net_memory",

@@ -34,7 +34,6 @@ same episodes. Seeds are 1000 apart, since env copy i of seed s is seeded s + i.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ import tyro
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, write_results_section  # noqa: E402
+from swarmzoo.bench import cpu_model, mean_ci95, plot_mean_ci, with_thread_env, write_results_section  # noqa: E402
 
 ENV_ID = "navigation-v0"
 ENV_KWARGS = {"preset": "mpe_spread", "n_agents": 3, "max_cycles": 25}
@@ -105,9 +104,7 @@ def command(args: Args) -> str:
     ):
         if value != base:
             parts.append(f"{flag} {value}")
-    if os.environ.get("OMP_NUM_THREADS"):  # torch's thread count changes the last bits of training
-        parts.insert(0, f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
-    return " ".join(parts)
+    return with_thread_env(" ".join(parts))
 
 
 def score(policy, episodes: int) -> dict[str, float]:

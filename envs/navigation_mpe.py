@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from swarmzoo.envs.core.dense import Pairwise, env_last, pair_table
+from swarmzoo.envs.core.dense import Pairwise, env_last, env_major, pair_table
 from swarmzoo.envs.core.scratch import Scratch
-from swarmzoo.envs.navigation_task import NavigationTask, env_major
+from swarmzoo.envs.navigation_task import NavigationTask
 from swarmzoo.envs.navigation_task import action_forces as default_action_forces
 
 

@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from swarmzoo.envs.core import render as colors
 from swarmzoo.envs.core.arena import Arena, apply_walls, min_image
-from swarmzoo.envs.core.dense import Pairwise, pairwise
+from swarmzoo.envs.core.dense import Pairwise, env_major, pairwise
 from swarmzoo.envs.core.history import RenderHistory
 from swarmzoo.envs.core.neighbors import DENSE_MAX, knn, nearest_offsets
 from swarmzoo.envs.core.physics import (
@@ -219,18 +219,6 @@ def observe_local(
             slots[:, 2] = np.where(mask, cfg.obstacle_radius, 0.0)
         slots[:, -1] = mask
     return env_major(obs, scratch)
-
-
-def env_major(obs: np.ndarray, scratch: Scratch | None) -> np.ndarray:
-    """A fresh C-contiguous ``(E, N, D)`` copy of feature-major ``obs (D, N, E)``."""
-    if scratch is None:
-        return obs.T.copy()
-    # For big batches two transposes beat numpy's one 3-D transpose: (D, N E) -> (N E, D) is a
-    # plain 2-D transpose, and (N, E, D) -> (E, N, D) then moves whole D-long rows.
-    D, N, E = obs.shape
-    rows = scratch.empty("obs_rows", (N * E, D), obs.dtype)
-    np.copyto(rows, obs.reshape(D, N * E).T)
-    return rows.reshape(N, E, D).transpose(1, 0, 2).copy()
 
 
 def _sum_over_goals(goal_dist_t: np.ndarray) -> np.ndarray:

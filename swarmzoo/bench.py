@@ -17,6 +17,7 @@ Throughput is counted in agent-steps per second (env copies x agents x steps / s
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -71,6 +72,13 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def with_thread_env(command: str) -> str:
+    """``command`` prefixed with ``OMP_NUM_THREADS=k`` when that is set: torch's thread count
+    changes the last bits of training, so a learning table's command must carry it."""
+    threads = os.environ.get("OMP_NUM_THREADS")
+    return f"OMP_NUM_THREADS={threads} {command}" if threads else command
 
 
 def mean_ci95(x: Sequence[float] | np.ndarray) -> tuple[float, float]:

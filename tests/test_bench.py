@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from swarmzoo.bench import mean_ci95, plot_mean_ci, write_results_section
+from swarmzoo.bench import mean_ci95, plot_mean_ci, with_thread_env, write_results_section
 
 
 def test_mean_ci95_matches_the_student_t_interval():
@@ -56,3 +56,11 @@ def test_plot_mean_ci_draws_the_mean_and_its_interval():
     half = [mean_ci95(col)[1] for col in ys.T]
     assert np.isclose(band.max(), 4.0 + half[2]) and np.isclose(band.min(), 1.0 - half[0])
     plt.close(fig)
+
+
+def test_with_thread_env_records_the_thread_count_only_when_set(monkeypatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert with_thread_env("python benchmarks/x.py") == "python benchmarks/x.py"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cmd = "python benchmarks/x.py --jobs 1"
+    assert with_thread_env(cmd) == f"OMP_NUM_THREADS=1 {cmd}"

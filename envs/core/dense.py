@@ -40,6 +40,19 @@ def env_last(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.T)
 
 
+def env_major(obs: np.ndarray, scratch: Scratch | None) -> np.ndarray:
+    """A fresh C-contiguous ``(E, N, D)`` copy of feature-major ``obs (D, N, E)`` (how an env
+    hands out an observation built in the dense path's layout); ``scratch`` holds the work array."""
+    if scratch is None:
+        return obs.T.copy()
+    # For big batches two transposes beat numpy's one 3-D transpose: (D, N E) -> (N E, D) is a
+    # plain 2-D transpose, and (N, E, D) -> (E, N, D) then moves whole D-long rows.
+    D, N, E = obs.shape
+    rows = scratch.empty("obs_rows", (N * E, D), obs.dtype)
+    np.copyto(rows, obs.reshape(D, N * E).T)
+    return rows.reshape(N, E, D).transpose(1, 0, 2).copy()
+
+
 @dataclass(frozen=True)
 class PairTable:
     """Index tables over the unordered pairs of ``n`` points (constant; see :func:`pair_table`).
